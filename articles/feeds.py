@@ -1,0 +1,197 @@
+"""RSS 2.0 and Atom feeds for the site and for each section, author, series and tag."""
+
+from django.contrib.syndication.views import Feed
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from taggit.models import Tag
+from wagtail.models import Site
+
+from articles.models import ArticlePage, ArticlePageTag, Author, Series
+
+FEED_SIZE = 30
+
+
+class RssWithAuthors(Rss201rev2Feed):
+    """RSS with one dc:creator per author: RSS's own <author> wants a single email address."""
+
+    def rss_attributes(self):
+        return {
+            **super().rss_attributes(),
+            "xmlns:dc": "http://purl.org/dc/elements/1.1/",
+        }
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for author in item["authors"]:
+            handler.addQuickElement("dc:creator", author.name)
+
+
+class AtomWithAuthors(Atom1Feed):
+    """Atom with an <author> element for every author, each linking to their page."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for author in item["authors"]:
+            handler.startElement("author", {})
+            handler.addQuickElement("name", author.name)
+            handler.addQuickElement("uri", item["author_urls"][author.pk])
+            handler.endElement("author")
+
+
+class ArticleFeed(Feed):
+    """The latest live articles of the whole site; subclasses narrow the selection."""
+
+    feed_type = RssWithAuthors
+
+    def __call__(self, request, *args, **kwargs):
+        self.request = request
+        self.site = Site.find_for_request(request)
+        return super().__call__(request, *args, **kwargs)
+
+    def title(self, obj=None):
+        return self.site.site_name if self.site else "Outlet"
+
+    def link(self, obj=None):
+        return "/"
+
+    def description(self, obj=None):
+        return f"The latest analysis from {self.title(obj)}."
+
+    def articles(self, obj):
+        return ArticlePage.objects.for_listing()
+
+    def items(self, obj=None):
+        tags = Prefetch("tagged_items", queryset=ArticlePageTag.objects.select_related("tag"))
+        return self.articles(obj).prefetch_related(tags)[:FEED_SIZE]
+
+    def item_title(self, item):
+        return item.display_title
+
+    def item_description(self, item):
+        return item.listing_summary
+
+    def item_link(self, item):
+        return item.get_url(request=self.request)
+
+    def item_pubdate(self, item):
+        return item.date
+
+    def item_updateddate(self, item):
+        return item.updated or item.last_published_at or item.date
+
+    def item_categories(self, item):
+        return [tagged.tag.name for tagged in item.tagged_items.all()]
+
+    def item_extra_kwargs(self, item):
+        build = self.request.build_absolute_uri
+        return {
+            "authors": item.authors,
+            "author_urls": {author.pk: build(author.get_absolute_url()) for author in item.authors},
+        }
+
+
+class AtomMixin:
+    feed_type = AtomWithAuthors
+
+    def subtitle(self, obj=None):
+        return self.description(obj)
+
+
+class SiteRssFeed(ArticleFeed):
+    pass
+
+
+class SiteAtomFeed(AtomMixin, ArticleFeed):
+    pass
+
+
+class AuthorRssFeed(ArticleFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Author, slug=slug)
+
+    def title(self, obj=None):
+        return f"{obj.name} — {super().title()}"
+
+    def link(self, obj=None):
+        return obj.get_absolute_url()
+
+    def description(self, obj=None):
+        return f"Articles by {obj.name}."
+
+    def articles(self, obj):
+        return super().articles(obj).filter(article_authors__author=obj)
+
+
+class SeriesRssFeed(ArticleFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Series, slug=slug)
+
+    def title(self, obj=None):
+        return f"{obj.name} — {super().title()}"
+
+    def link(self, obj=None):
+        return obj.get_absolute_url()
+
+    def description(self, obj=None):
+        return obj.description or f"The {obj.name} series."
+
+    def articles(self, obj):
+        return super().articles(obj).filter(series=obj)
+
+
+class TagRssFeed(ArticleFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, obj=None):
+        return f"{obj.name} — {super().title()}"
+
+    def link(self, obj=None):
+        from django.urls import reverse
+
+        return reverse("articles:tag", args=[obj.slug])
+
+    def description(self, obj=None):
+        return f"Articles tagged {obj.name}."
+
+    def articles(self, obj):
+        return super().articles(obj).filter(tags=obj)
+
+
+class SectionRssFeed(ArticleFeed):
+    """Built by SectionPage's feed routes with the section page as the object."""
+
+    def __init__(self, section):
+        self.section = section
+
+    def get_object(self, request, *args, **kwargs):
+        return self.section
+
+    def title(self, obj=None):
+        return f"{obj.title} — {super().title()}"
+
+    def link(self, obj=None):
+        return obj.get_url(request=self.request)
+
+    def description(self, obj=None):
+        return obj.intro or f"The latest from {obj.title}."
+
+    def articles(self, obj):
+        return super().articles(obj).child_of(obj)
+
+
+class AuthorAtomFeed(AtomMixin, AuthorRssFeed):
+    pass
+
+
+class SeriesAtomFeed(AtomMixin, SeriesRssFeed):
+    pass
+
+
+class TagAtomFeed(AtomMixin, TagRssFeed):
+    pass
+
+
+class SectionAtomFeed(AtomMixin, SectionRssFeed):
+    pass

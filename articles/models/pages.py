@@ -1,0 +1,319 @@
+"""The pages readers browse: home, sections and articles."""
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.functional import cached_property
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import (
+    FieldPanel,
+    MultiFieldPanel,
+    MultipleChooserPanel,
+    PageChooserPanel,
+)
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+from articles.blocks import ArticleStoryBlock
+from articles.further_reading import further_reading
+from articles.models.snippets import Series
+from articles.reading_time import count_words, reading_minutes
+from articles.seo import (
+    Feed,
+    breadcrumbs_json_ld,
+    meta_for_page,
+    news_article_json_ld,
+)
+from articles.share import qr_code_svg, share_links
+
+LISTING_PAGE_SIZE = 12
+
+
+class ArticlePageQuerySet(PageQuerySet):
+    def for_listing(self):
+        """Live, public articles with everything a card shows, in a fixed number of queries."""
+        return (
+            self.live()
+            .public()
+            .defer_streamfields()
+            .select_related("series", "hero_image")
+            .prefetch_related(
+                Prefetch(
+                    "article_authors",
+                    queryset=ArticlePageAuthor.objects.select_related("author"),
+                ),
+                "hero_image__renditions",
+            )
+            .order_by("-date", "-pk")
+        )
+
+
+ArticlePageManager = PageManager.from_queryset(ArticlePageQuerySet)
+
+
+class MetadataMixin:
+    """Puts the page's <head> metadata (PageMeta) in its template context as `meta`."""
+
+    def get_meta(self, request):
+        return meta_for_page(self, request)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["meta"] = self.get_meta(request)
+        return context
+
+    def breadcrumbs(self, request) -> list[tuple[str, str]]:
+        """(title, absolute URL) from the home page down to this page."""
+        ancestors = self.get_ancestors(inclusive=True).filter(depth__gt=1).specific()
+        return [(page.title, page.get_full_url(request=request)) for page in ancestors]
+
+
+class HomePage(MetadataMixin, Page):
+    """The front page: featured picks, the latest articles and the series strip."""
+
+    intro = models.TextField(blank=True, help_text="A line under the masthead.")
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        MultipleChooserPanel(
+            "featured_articles",
+            chooser_field_name="article",
+            heading="Featured articles",
+        ),
+    ]
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["articles.SectionPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        picks = list(self.featured_articles.values_list("article_id", flat=True))
+        featured = ArticlePage.objects.for_listing().in_bulk(picks)
+        context["featured"] = [featured[pk] for pk in picks if pk in featured]
+        context["latest"] = ArticlePage.objects.for_listing().exclude(pk__in=picks)[:10]
+        context["series_list"] = Series.objects.filter(
+            pk__in=ArticlePage.objects.live().public().values("series")
+        )
+        return context
+
+
+class HomePageFeaturedArticle(Orderable):
+    page = ParentalKey(HomePage, on_delete=models.CASCADE, related_name="featured_articles")
+    article = models.ForeignKey("articles.ArticlePage", on_delete=models.CASCADE, related_name="+")
+
+    panels = [PageChooserPanel("article", "articles.ArticlePage")]
+
+
+class SectionPage(MetadataMixin, RoutablePageMixin, Page):
+    """An article index such as Analysis or Briefings: its articles, newest first, paginated."""
+
+    intro = models.TextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    parent_page_types = ["articles.HomePage"]
+    subpage_types = ["articles.ArticlePage"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        articles = ArticlePage.objects.for_listing().child_of(self)
+        context["articles"] = Paginator(articles, LISTING_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        return context
+
+    def get_meta(self, request):
+        meta = super().get_meta(request)
+        meta.json_ld = [breadcrumbs_json_ld(self.breadcrumbs(request))]
+        return meta
+
+    def feeds(self) -> list[Feed]:
+        url = self.url
+        return [
+            Feed(f"{self.title} (RSS)", f"{url}feed/", "rss"),
+            Feed(f"{self.title} (Atom)", f"{url}feed/atom/", "atom"),
+        ]
+
+    # The feed classes import the page models, so they are imported where they are used.
+    @path("feed/", name="rss")
+    def rss_feed(self, request):
+        from articles.feeds import SectionRssFeed
+
+        return SectionRssFeed(self)(request)
+
+    @path("feed/atom/", name="atom")
+    def atom_feed(self, request):
+        from articles.feeds import SectionAtomFeed
+
+        return SectionAtomFeed(self)(request)
+
+
+class ArticlePageTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "articles.ArticlePage", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+
+class ArticlePage(MetadataMixin, Page):
+    """One piece of analysis: the outlet's unit of publishing."""
+
+    dek = models.TextField(
+        "Standfirst", blank=True, help_text="One or two sentences under the headline."
+    )
+    date = models.DateTimeField(
+        "Publication date",
+        default=timezone.now,
+        help_text="Shown in the byline and used to order listings and feeds.",
+    )
+    updated = models.DateTimeField(
+        "Last updated",
+        null=True,
+        blank=True,
+        help_text="Set when a correction or update is worth telling readers about.",
+    )
+    series = models.ForeignKey(
+        "articles.Series",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+    )
+    hero_image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    hero_caption = models.CharField(max_length=300, blank=True)
+    hero_credit = models.CharField(max_length=120, blank=True)
+    summary = models.TextField(
+        blank=True,
+        help_text="For listings, feeds and emails. Falls back to the standfirst.",
+    )
+    body = StreamField(ArticleStoryBlock())
+    tags = ClusterTaggableManager(through=ArticlePageTag, blank=True)
+    word_count = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = ArticlePageManager()
+
+    content_panels = Page.content_panels + [
+        FieldPanel("dek"),
+        MultipleChooserPanel(
+            "article_authors", chooser_field_name="author", heading="Authors", min_num=1
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("hero_image"),
+                FieldPanel("hero_caption"),
+                FieldPanel("hero_credit"),
+            ],
+            heading="Hero image",
+        ),
+        FieldPanel("body"),
+    ]
+    promote_panels = Page.promote_panels + [
+        FieldPanel("summary"),
+        FieldPanel("series"),
+        FieldPanel("tags"),
+        MultipleChooserPanel(
+            "related_picks",
+            chooser_field_name="article",
+            heading="Further reading picks",
+        ),
+    ]
+    settings_panels = [
+        MultiFieldPanel([FieldPanel("date"), FieldPanel("updated")], heading="Dates")
+    ] + Page.settings_panels
+
+    search_fields = Page.search_fields + [
+        index.SearchField("dek"),
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.RelatedFields("tags", [index.SearchField("name")]),
+        index.RelatedFields("series", [index.SearchField("name")]),
+        index.FilterField("date"),
+    ]
+
+    parent_page_types = ["articles.SectionPage"]
+    subpage_types = []
+
+    class Meta:
+        ordering = ["-date"]
+
+    def clean(self):
+        super().clean()
+        if self.updated and self.date and self.updated < self.date:
+            raise ValidationError({"updated": "An update cannot come before publication."})
+
+    def save(self, *args, **kwargs):
+        self.word_count = count_words(self.body.raw_data)
+        return super().save(*args, **kwargs)
+
+    @property
+    def reading_minutes(self) -> int:
+        return reading_minutes(self.word_count)
+
+    @property
+    def listing_summary(self) -> str:
+        return self.summary or self.dek
+
+    @property
+    def display_title(self) -> str:
+        """The title as readers see it, with the series label in front ("CvT: …")."""
+        if self.series_id and self.series.label:
+            return f"{self.series.label}: {self.title}"
+        return self.title
+
+    @cached_property
+    def authors(self):
+        return [link.author for link in self.article_authors.all()]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        url = context["meta"].canonical_url
+        context["further_reading"] = further_reading(self)
+        context["tags"] = self.tags.all()
+        context["share_url"] = url
+        context["share_links"] = share_links(url, self.display_title)
+        context["share_qr"] = qr_code_svg(url, self.display_title)
+        return context
+
+    def get_meta(self, request):
+        meta = super().get_meta(request)
+        meta.og_type = "article"
+        meta.published = self.date
+        meta.modified = self.updated or self.last_published_at
+        meta.feeds = [*self.get_parent().specific.feeds(), *meta.feeds]
+        meta.json_ld = [
+            news_article_json_ld(self, meta),
+            breadcrumbs_json_ld(self.breadcrumbs(request)),
+        ]
+        return meta
+
+
+class ArticlePageAuthor(Orderable):
+    page = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="article_authors")
+    author = models.ForeignKey(
+        "articles.Author", on_delete=models.CASCADE, related_name="article_links"
+    )
+
+    panels = [FieldPanel("author")]
+
+    class Meta(Orderable.Meta):
+        unique_together = [("page", "author")]
+
+
+class ArticlePageRelated(Orderable):
+    page = ParentalKey(ArticlePage, on_delete=models.CASCADE, related_name="related_picks")
+    article = models.ForeignKey(ArticlePage, on_delete=models.CASCADE, related_name="+")
+
+    panels = [PageChooserPanel("article", "articles.ArticlePage")]

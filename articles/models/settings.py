@@ -1,0 +1,37 @@
+"""Per-site identity used in metadata: social handles and the fallback share image."""
+
+from django.db import models
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+
+@register_setting(icon="site")
+class PublicationSettings(BaseSiteSetting):
+    tagline = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Describes the outlet in search results and shares.",
+    )
+    x_handle = models.CharField(
+        "X handle",
+        max_length=40,
+        blank=True,
+        help_text="Without the @, for twitter:site cards.",
+    )
+    default_share_image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown when a shared page has no image of its own.",
+    )
+
+    panels = [
+        FieldPanel("tagline"),
+        FieldPanel("x_handle"),
+        FieldPanel("default_share_image"),
+    ]
+
+    class Meta:
+        verbose_name = "publication settings"

@@ -1,0 +1,88 @@
+"""Reader pages that are not Wagtail pages: authors, series, tags and search."""
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from taggit.models import Tag
+
+from articles.models import ArticlePage, Author, Series
+from articles.models.pages import LISTING_PAGE_SIZE
+from articles.seo import Feed, PageMeta
+
+SEARCH_PAGE_SIZE = 10
+
+
+def _page_of(request, queryset, size=LISTING_PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _feeds(name: str, slug: str, title: str) -> list[Feed]:
+    return [
+        Feed(f"{title} (RSS)", reverse(f"articles:{name}_rss", args=[slug]), "rss"),
+        Feed(f"{title} (Atom)", reverse(f"articles:{name}_atom", args=[slug]), "atom"),
+    ]
+
+
+def author(request, slug):
+    author = get_object_or_404(Author.objects.select_related("photo"), slug=slug)
+    articles = ArticlePage.objects.for_listing().filter(article_authors__author=author)
+    meta = PageMeta.for_view(
+        request,
+        title=author.name,
+        description=author.bio or f"Articles by {author.name}.",
+        feeds=_feeds("author", slug, author.name),
+        image=author.photo,
+    )
+    context = {"author": author, "articles": _page_of(request, articles), "meta": meta}
+    return render(request, "articles/author_page.html", context)
+
+
+def series(request, slug):
+    series = get_object_or_404(Series, slug=slug)
+    articles = ArticlePage.objects.for_listing().filter(series=series)
+    meta = PageMeta.for_view(
+        request,
+        title=series.name,
+        description=series.description or f"The {series.name} series.",
+        feeds=_feeds("series", slug, series.name),
+    )
+    context = {"series": series, "articles": _page_of(request, articles), "meta": meta}
+    return render(request, "articles/series_page.html", context)
+
+
+def live_tag_or_404(slug: str) -> Tag:
+    """A tag that at least one live article carries; drafts' tags stay unknown to readers."""
+    tag = Tag.objects.filter(slug=slug).first()
+    if tag is None or not ArticlePage.objects.live().public().filter(tags=tag).exists():
+        raise Http404("No articles are tagged with that.")
+    return tag
+
+
+def tag(request, slug):
+    tag = live_tag_or_404(slug)
+    articles = ArticlePage.objects.for_listing().filter(tags=tag)
+    meta = PageMeta.for_view(
+        request,
+        title=f"Tagged “{tag.name}”",
+        description=f"Articles about {tag.name}.",
+        feeds=_feeds("tag", slug, tag.name),
+    )
+    context = {"tag": tag, "articles": _page_of(request, articles), "meta": meta}
+    return render(request, "articles/tag_page.html", context)
+
+
+def search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    results = None
+    if query:
+        matches = ArticlePage.objects.for_listing().order_by().search(query)
+        results = _page_of(request, matches, SEARCH_PAGE_SIZE)
+    meta = PageMeta.for_view(
+        request,
+        title=f"Search: {query}" if query else "Search",
+        description="Search the outlet's articles.",
+        noindex=True,
+    )
+    context = {"query": query, "results": results, "meta": meta}
+    return render(request, "articles/search.html", context)

@@ -1,0 +1,28 @@
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from articles.models import Author, Series
+
+
+class AuthorViewSet(SnippetViewSet):
+    model = Author
+    icon = "user"
+    menu_label = "Authors"
+    menu_order = 200
+    add_to_admin_menu = True
+    list_display = ["name", "role", "slug"]
+    search_fields = ["name", "role"]
+
+
+class SeriesViewSet(SnippetViewSet):
+    model = Series
+    icon = "list-ul"
+    menu_label = "Series"
+    menu_order = 210
+    add_to_admin_menu = True
+    list_display = ["name", "label", "slug"]
+    search_fields = ["name"]
+
+
+register_snippet(AuthorViewSet)
+register_snippet(SeriesViewSet)
