@@ -4,6 +4,7 @@ dev.py and test.py relax what they must; production.py insists on what it needs.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from environs import Env
 
@@ -91,10 +92,19 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Pages are cached in their own alias so that publishing can clear them without touching
-# sessions or rate-limit counters. On one machine the file cache is shared by every worker
-# process; with REDIS_URL set, both aliases live in Redis and are shared by every machine.
+# Pages are cached in their own alias because publishing empties it (see outlet.page_cache).
+# On one machine the file cache is shared by every worker process. With REDIS_URL set, both
+# live in Redis and are shared by every machine; the page cache takes a Redis database of its
+# own (REDIS_PAGE_CACHE_DB), so emptying it never touches sessions, counters or queues.
 REDIS_URL = env.str("REDIS_URL", "")
+REDIS_PAGE_CACHE_DB = env.int("REDIS_PAGE_CACHE_DB", 1)
+
+
+def redis_database(url: str, db: int) -> str:
+    """The same Redis server as `url`, database `db`."""
+    return urlsplit(url)._replace(path=f"/{db}").geturl()
+
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -104,8 +114,7 @@ if REDIS_URL:
         },
         "pages": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "outlet-pages",
+            "LOCATION": redis_database(REDIS_URL, REDIS_PAGE_CACHE_DB),
         },
     }
 else:
@@ -209,4 +218,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    # One line per background task is noise at INFO; failures still show.
+    "loggers": {"django_tasks": {"level": "WARNING"}},
 }

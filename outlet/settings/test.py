@@ -1,7 +1,7 @@
 """The test suite: fast hashing, in-memory caches, SQLite unless DATABASE_URL says otherwise."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import REDIS_URL, env, redis_database
 
 SECRET_KEY = "test-secret-key"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -9,7 +9,21 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 
-if not env.str("REDIS_URL", ""):
+if REDIS_URL:
+    # Each pytest-xdist worker gets Redis databases of its own, so that emptying a cache
+    # between tests never reaches into another worker's test.
+    _worker = int(env.str("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_database(REDIS_URL, 2 + 2 * _worker),
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_database(REDIS_URL, 3 + 2 * _worker),
+        },
+    }
+else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "pages": {
