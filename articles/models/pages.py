@@ -111,6 +111,9 @@ class HomePageFeaturedArticle(Orderable):
 
     panels = [PageChooserPanel("article", "articles.ArticlePage")]
 
+    class Meta(Orderable.Meta):
+        verbose_name = "featured article"
+
 
 class SectionPage(MetadataMixin, RoutablePageMixin, Page):
     """An article index such as Analysis or Briefings: its articles, newest first, paginated."""
@@ -310,6 +313,7 @@ class ArticlePageAuthor(Orderable):
 
     class Meta(Orderable.Meta):
         unique_together = [("page", "author")]
+        verbose_name = "author"
 
 
 class ArticlePageRelated(Orderable):
@@ -317,3 +321,6 @@ class ArticlePageRelated(Orderable):
     article = models.ForeignKey(ArticlePage, on_delete=models.CASCADE, related_name="+")
 
     panels = [PageChooserPanel("article", "articles.ArticlePage")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "further reading pick"
