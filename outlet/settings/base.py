@@ -118,14 +118,16 @@ if REDIS_URL:
         },
     }
 else:
+    # The cache belongs with its database: a second database needs a CACHE_DIR of its own.
+    CACHE_DIR = env.path("CACHE_DIR", VAR_DIR / "cache")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": VAR_DIR / "cache" / "default",
+            "LOCATION": CACHE_DIR / "default",
         },
         "pages": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": VAR_DIR / "cache" / "pages",
+            "LOCATION": CACHE_DIR / "pages",
         },
     }
 CACHE_MIDDLEWARE_ALIAS = "pages"
