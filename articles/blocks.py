@@ -102,6 +102,22 @@ class SourcesBlock(blocks.StructBlock):
         }
 
 
+class NewsletterSignupBlock(blocks.StructBlock):
+    """The seam to the newsletters app: a working subscribe form inside an article."""
+
+    newsletter = blocks.PageChooserBlock(
+        page_type="newsletters.NewsletterPage",
+        required=False,
+        help_text="Leave empty to promote the article's own newsletter (its series', or the "
+        "default one).",
+    )
+
+    class Meta:
+        icon = "mail"
+        template = "articles/blocks/newsletter_signup.html"
+        description = "A subscribe form for a newsletter"
+
+
 class ArticleStoryBlock(blocks.StreamBlock):
     heading = HeadingBlock(group="Text")
     paragraph = blocks.RichTextBlock(
@@ -128,3 +144,4 @@ class ArticleStoryBlock(blocks.StreamBlock):
         group="Data",
     )
     sources = SourcesBlock(group="Data")
+    newsletter_signup = NewsletterSignupBlock(group="Media")

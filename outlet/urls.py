@@ -17,6 +17,7 @@ urlpatterns = [
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
         name="robots",
     ),
+    path("subscriptions/", include("newsletters.urls")),
     path("", include("articles.urls")),
 ]
 

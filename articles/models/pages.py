@@ -90,7 +90,7 @@ class HomePage(MetadataMixin, Page):
     ]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["articles.SectionPage"]
+    subpage_types = ["articles.SectionPage", "newsletters.NewsletterIndexPage"]
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):

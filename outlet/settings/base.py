@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
 ]
 
 MIDDLEWARE = [
@@ -207,8 +210,34 @@ WAGTAILDOCS_EXTENSIONS = [
 WAGTAIL_MODERATION_ENABLED = True
 TAGGIT_CASE_INSENSITIVE = True
 
-# Background work runs in-process until the newsletter engine configures a real queue.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background work (delivery, confirmation emails, Wagtail's own indexing) runs as Django
+# Tasks. The embedded default keeps the queue in the database (`manage.py db_worker`); with
+# TASKS_BACKEND=rq it goes to Redis (`manage.py rqworker`), for workers on many machines.
+TASKS_BACKEND = env.str("TASKS_BACKEND", "database")
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
+
+# Delivery of newsletter issues: see newsletters/delivery.py for what each one governs.
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", 50)
+DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", 2)
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", 300)
+DELIVERY_RETRY_SECONDS = env.int("DELIVERY_RETRY_SECONDS", 60)
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", 5)
+DELIVERY_MAX_LATENESS_SECONDS = env.int("DELIVERY_MAX_LATENESS_SECONDS", 24 * 3600)
+
+# The public subscribe form: per-IP rate limit, and one confirmation email per address per
+# cooldown whoever asks. Both are kept in the database, so they hold on the embedded default.
+SIGNUP_RATE_LIMIT = env.int("SIGNUP_RATE_LIMIT", 10)
+SIGNUP_RATE_WINDOW_SECONDS = env.int("SIGNUP_RATE_WINDOW_SECONDS", 600)
+CONFIRMATION_COOLDOWN_SECONDS = env.int("CONFIRMATION_COOLDOWN_SECONDS", 900)
+# Keys the hashes of suppressed addresses. Unlike SECRET_KEY it must never change, or erased
+# and unsubscribed addresses could be imported again: set it once in production.
+SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", "") or SECRET_KEY
 
 EMAIL_CONFIG = env.dj_email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)

@@ -9,6 +9,7 @@ SECRET_KEY = env.str("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50+ characters.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", "") or SECRET_KEY
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)

@@ -41,3 +41,7 @@ WAGTAILADMIN_BASE_URL = "http://localhost"
 # Serve static files from the finders, as in development: tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tasks run where they are enqueued, unless a test starts real workers (tests/newsletters).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+SUPPRESSION_HASH_KEY = "test-suppression-key"

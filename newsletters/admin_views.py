@@ -1,0 +1,113 @@
+"""Editors' actions on an issue: compile, send a test, see delivery, retry what failed."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.mail import get_connection
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from wagtail.log_actions import log
+
+from newsletters.compile import compile_issue
+from newsletters.models import Delivery, IssuePage, IssueSend
+from newsletters.progress import progress_of
+from newsletters.rendering import render_issue
+from newsletters.tasks import start_workers
+
+
+def _issue_for(request, issue_id: int, *, can: str) -> IssuePage:
+    issue = get_object_or_404(IssuePage, pk=issue_id)
+    permissions = issue.permissions_for_user(request.user)
+    if not getattr(permissions, f"can_{can}")():
+        raise PermissionDenied
+    return issue
+
+
+@require_POST
+def compile_view(request, issue_id):
+    issue = _issue_for(request, issue_id, can="edit")
+    draft = issue.get_latest_revision_as_object()
+    added = compile_issue(draft)
+    if added:
+        draft.save_revision(user=request.user, log_action=False)
+        log(draft, "newsletters.compile", user=request.user, data={"added": len(added)})
+        messages.success(
+            request,
+            f"Added {len(added)} article{'s' if len(added) != 1 else ''} to the draft. "
+            "Reorder, remove or rewrite blurbs, then save.",
+        )
+    else:
+        messages.info(
+            request, "No new articles match this newsletter's rules since its last issue."
+        )
+    return redirect("wagtailadmin_pages:edit", issue.pk)
+
+
+@require_POST
+def send_test_view(request, issue_id):
+    issue = _issue_for(request, issue_id, can="edit")
+    if not request.user.email:
+        messages.error(request, "Add an email address to your account to receive test sends.")
+        return redirect("wagtailadmin_pages:edit", issue.pk)
+    draft = issue.get_latest_revision_as_object()
+    rendered = render_issue(draft, preview=True)
+    with get_connection() as connection:
+        rendered.message_for(
+            TestRecipient(request.user.email), subject_prefix="[TEST] ", connection=connection
+        ).send()
+    log(draft, "newsletters.send_test", user=request.user, data={"to": request.user.email})
+    messages.success(
+        request, f"Test sent to {request.user.email}. Nothing was recorded as delivered."
+    )
+    if rendered.clipped_by_gmail:
+        messages.warning(request, clipping_warning(rendered.html_size))
+    return redirect("wagtailadmin_pages:edit", issue.pk)
+
+
+class TestRecipient:
+    """Stands in for a subscriber in a test send: links in it are signed for nobody."""
+
+    pk = 0
+    token_version = 0
+
+    def __init__(self, email: str):
+        self.email = email
+
+
+def clipping_warning(size: int) -> str:
+    return (
+        f"The email is {size // 1024} KB: Gmail clips messages over 102 KB and hides the rest, "
+        "including the unsubscribe link. Remove an article or shorten blurbs."
+    )
+
+
+def delivery_view(request, issue_id):
+    issue = _issue_for(request, issue_id, can="edit")
+    failed = Delivery.objects.filter(issue=issue, status=Delivery.Status.FAILED).select_related(
+        "subscriber"
+    )[:200]
+    return TemplateResponse(
+        request,
+        "newsletters/admin/delivery.html",
+        {"issue": issue, "progress": progress_of(issue), "failed": failed},
+    )
+
+
+@require_POST
+def retry_failed_view(request, issue_id):
+    issue = _issue_for(request, issue_id, can="publish")
+    with transaction.atomic():
+        retried = Delivery.objects.filter(issue=issue, status=Delivery.Status.FAILED).update(
+            status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        if retried:
+            IssueSend.objects.filter(issue=issue).update(
+                state=IssueSend.State.SENDING, finished_at=None
+            )
+            log(issue, "newsletters.retry", user=request.user, data={"retried": retried})
+            transaction.on_commit(lambda: start_workers(issue.pk))
+    messages.success(request, f"Retrying {retried} failed deliver{'ies' if retried != 1 else 'y'}.")
+    return redirect(reverse("newsletters_admin:delivery", args=[issue.pk]))

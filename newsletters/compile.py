@@ -1,0 +1,55 @@
+"""Compile an issue: fill it with the live articles its newsletter's rules select."""
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from newsletters.models import IssueItem, IssuePage
+
+
+def previous_issue(issue: IssuePage) -> IssuePage | None:
+    """The newsletter's most recent published issue other than this one."""
+    siblings = IssuePage.objects.live().sibling_of(issue, inclusive=False)
+    return siblings.exclude(first_published_at=None).order_by("-first_published_at").first()
+
+
+def candidates(issue: IssuePage):
+    """Live articles matching the rules, published since the previous issue, not featured before."""
+    from articles.models import ArticlePage
+
+    newsletter = issue.get_parent().specific
+    since = timezone.now() - timedelta(days=newsletter.lookback_days)
+    if (previous := previous_issue(issue)) and previous.first_published_at > since:
+        since = previous.first_published_at
+    articles = ArticlePage.objects.live().public().filter(date__gt=since)
+
+    rules = Q()
+    if sections := list(newsletter.compile_sections.all()):
+        for section in sections:
+            rules |= Q(path__startswith=section.path, depth__gt=section.depth)
+    if series := list(newsletter.compile_series.values_list("pk", flat=True)):
+        rules |= Q(series__in=series)
+    if tags := list(newsletter.compile_tags.values_list("pk", flat=True)):
+        rules |= Q(tagged_items__tag__in=tags)
+    featured_before = IssueItem.objects.filter(
+        issue__in=IssuePage.objects.live().sibling_of(issue, inclusive=False)
+    ).values("article")
+    return (
+        articles.filter(rules)
+        .exclude(pk__in=featured_before)
+        .distinct()
+        .order_by("-date", "-pk")[: newsletter.max_items]
+    )
+
+
+def compile_issue(issue: IssuePage) -> list:
+    """Append matching articles the issue does not have yet; returns the ones added.
+
+    The editor's existing choices, order and blurbs are kept: compiling twice adds nothing twice.
+    """
+    present = {item.article_id for item in issue.items.all()}
+    added = [article for article in candidates(issue) if article.pk not in present]
+    for article in added:
+        issue.items.add(IssueItem(article=article))
+    return added

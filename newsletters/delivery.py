@@ -1,0 +1,227 @@
+"""Deliver an issue from its ledger: claim rows in batches, send each, record each at once.
+
+The promise (see shared/reliability.md): no subscriber is ever missed, and a crash duplicates
+at most the message in flight. Rows are claimed under a lease; a worker that dies leaves its
+rows to be reclaimed when the lease runs out, flagged `uncertain` if they were being sent.
+"""
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Min, Q
+from django.utils import timezone
+
+from newsletters.models import Delivery, IssueSend, Subscriber, Subscription, Suppression
+from newsletters.rendering import RenderedIssue, render_issue
+
+logger = logging.getLogger(__name__)
+
+Status = Delivery.Status
+
+
+@dataclass(frozen=True)
+class SmtpOutcome:
+    """What an SMTP error means for the message and for the connection."""
+
+    permanent: bool  # 5xx: the address is refused; never retry
+    reconnect: bool  # the connection is unusable (421, dropped): open a new one
+    server_down: bool  # could not talk to the server at all: pause, count no attempt
+    detail: str
+
+
+def classify(error: Exception) -> SmtpOutcome:
+    """Turn an exception from smtplib or the socket into what to do next."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, text = error.smtp_code, error.smtp_error
+    elif isinstance(error, smtplib.SMTPServerDisconnected | OSError):
+        return SmtpOutcome(False, True, True, f"connection: {error}")
+    else:
+        return SmtpOutcome(False, True, False, f"{type(error).__name__}: {error}")
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    detail = f"{code} {text}"[:500]
+    return SmtpOutcome(
+        permanent=500 <= code < 600, reconnect=code == 421, server_down=False, detail=detail
+    )
+
+
+def claimable(now) -> Q:
+    """Rows due for sending, and rows whose worker's lease ran out."""
+    return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=Status.SENDING, claimed_until__lt=now
+    )
+
+
+def claim_batch(issue_id: int, size: int) -> tuple[str, list[Delivery]]:
+    """Lease up to `size` due rows of an issue to this worker; other workers skip them."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    with transaction.atomic():
+        due = Delivery.objects.filter(claimable(now), issue_id=issue_id).order_by("pk")
+        ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:size])
+        if not ids:
+            return token, []
+        # In flight when their worker died: the server may have accepted them.
+        Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_until__lt=now).update(
+            uncertain=True, attempts=F("attempts") + 1
+        )
+        # Re-checking the condition makes the claim safe where SKIP LOCKED is not available.
+        Delivery.objects.filter(claimable(now), pk__in=ids).update(
+            status=Status.SENDING,
+            claim_token=token,
+            claimed_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+        )
+    rows = Delivery.objects.filter(claim_token=token).select_related("subscriber").order_by("pk")
+    return token, list(rows)
+
+
+def still_wanted(rows: list[Delivery], newsletter_id: int) -> set[int]:
+    """Subscribers among `rows` who are still subscribed and mailable right now."""
+    return set(
+        Subscription.objects.filter(
+            newsletter_id=newsletter_id,
+            status=Subscription.Status.ACTIVE,
+            subscriber__status=Subscriber.Status.ACTIVE,
+            subscriber_id__in=[row.subscriber_id for row in rows],
+        ).values_list("subscriber_id", flat=True)
+    )
+
+
+def record(row: Delivery, token: str, **fields) -> None:
+    """Save one row's outcome, only if this worker still holds its lease."""
+    Delivery.objects.filter(pk=row.pk, claim_token=token).update(claim_token="", **fields)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=settings.DELIVERY_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+class BatchSender:
+    """Sends one claimed batch over one SMTP connection, reconnecting when it must."""
+
+    def __init__(self, rendered: RenderedIssue, token: str):
+        self.rendered = rendered
+        self.token = token
+        self.connection = get_connection()
+
+    def send(self, rows: list[Delivery]) -> bool:
+        """Send every row; False if the server could not be reached (the rest wait)."""
+        wanted = still_wanted(rows, self.rendered.newsletter_id)
+        try:
+            for index, row in enumerate(rows):
+                if row.subscriber_id not in wanted:
+                    record(row, self.token, status=Status.SKIPPED)
+                    continue
+                if not self.send_one(row):
+                    self.release(rows[index:])
+                    return False
+        finally:
+            self.connection.close()
+        return True
+
+    def send_one(self, row: Delivery) -> bool:
+        message = self.rendered.message_for(row.subscriber, connection=self.connection)
+        try:
+            self.connection.send_messages([message])
+        except (smtplib.SMTPException, OSError) as error:
+            return self.failed(row, classify(error))
+        record(
+            row,
+            self.token,
+            status=Status.SENT,
+            sent_at=timezone.now(),
+            message_id=message.extra_headers["Message-ID"],
+            last_error="",
+        )
+        return True
+
+    def failed(self, row: Delivery, outcome: SmtpOutcome) -> bool:
+        if outcome.reconnect:
+            self.connection.close()  # the next message opens a fresh connection
+        if outcome.server_down:
+            return False
+        if outcome.permanent:
+            record(row, self.token, status=Status.BOUNCED, last_error=outcome.detail)
+            suppress_bounced(row.subscriber)
+            return True
+        attempts = row.attempts + 1
+        if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+            record(
+                row, self.token, status=Status.FAILED, attempts=attempts, last_error=outcome.detail
+            )
+        else:
+            record(
+                row,
+                self.token,
+                status=Status.PENDING,
+                attempts=attempts,
+                next_attempt_at=timezone.now() + backoff(attempts),
+                last_error=outcome.detail,
+            )
+        return True
+
+    def release(self, rows: list[Delivery]) -> None:
+        """Give rows back untried while the server is unreachable: no attempt is counted."""
+        later = timezone.now() + timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
+        Delivery.objects.filter(pk__in=[row.pk for row in rows], claim_token=self.token).update(
+            status=Status.PENDING,
+            claim_token="",
+            next_attempt_at=later,
+            last_error="SMTP server unreachable; will retry",
+        )
+
+
+def suppress_bounced(subscriber: Subscriber) -> None:
+    """A permanent refusal: never mail this address again."""
+    Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.BOUNCED)
+    Suppression.add(subscriber.email, Suppression.Reason.BOUNCED)
+
+
+def deliver(issue_id: int) -> str:
+    """Send every due row of an issue, batch by batch; returns why it stopped."""
+    from newsletters.models import IssuePage
+
+    issue = IssuePage.objects.get(pk=issue_id)
+    rendered = render_issue(issue)
+    while True:
+        token, rows = claim_batch(issue_id, settings.DELIVERY_BATCH_SIZE)
+        if not rows:
+            finish_if_done(issue_id)
+            return "done"
+        if not BatchSender(rendered, token).send(rows):
+            logger.warning("SMTP server unreachable while sending issue %s; pausing", issue_id)
+            return "server down"
+
+
+def finish_if_done(issue_id: int) -> bool:
+    """Mark the send finished once no row is left to send; never while any is pending."""
+    unfinished = Delivery.objects.filter(
+        issue_id=issue_id, status__in=[Status.PENDING, Status.SENDING]
+    )
+    if unfinished.exists():
+        return False
+    return bool(
+        IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).update(
+            state=IssueSend.State.SENT, finished_at=timezone.now()
+        )
+    )
+
+
+def next_due(issue_id: int):
+    """When the next row of this issue becomes due, if any is waiting."""
+    return (
+        Delivery.objects.filter(issue_id=issue_id)
+        .filter(Q(status=Status.PENDING) | Q(status=Status.SENDING))
+        .aggregate(
+            due=Min("next_attempt_at", filter=Q(status=Status.PENDING)),
+            lease=Min("claimed_until", filter=Q(status=Status.SENDING)),
+        )
+    )

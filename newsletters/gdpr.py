@@ -1,0 +1,51 @@
+"""A subscriber's rights: a copy of everything we hold about them, and erasure."""
+
+from django.db import transaction
+
+from newsletters.models import Delivery, Subscriber, Subscription, Suppression
+
+
+def export_subscriber(subscriber: Subscriber) -> dict:
+    """Every row that refers to the subscriber, as plain data."""
+    return {
+        "subscriber": {
+            "email": subscriber.email,
+            "name": subscriber.name,
+            "status": subscriber.status,
+            "created_at": subscriber.created_at,
+            "consent_at": subscriber.consent_at,
+            "consent_source": subscriber.consent_source,
+            "confirmation_sent_at": subscriber.confirmation_sent_at,
+        },
+        "subscriptions": [
+            {
+                "newsletter": subscription.newsletter.title,
+                "status": subscription.status,
+                "source": subscription.source,
+                "created_at": subscription.created_at,
+                "confirmed_at": subscription.confirmed_at,
+                "unsubscribed_at": subscription.unsubscribed_at,
+            }
+            for subscription in subscriber.subscriptions.select_related("newsletter")
+        ],
+        "deliveries": [
+            {
+                "issue": delivery.issue.subject,
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "sent_at": delivery.sent_at,
+                "message_id": delivery.message_id,
+            }
+            for delivery in Delivery.objects.filter(subscriber=subscriber).select_related("issue")
+        ],
+    }
+
+
+def erase_subscriber(subscriber: Subscriber) -> None:
+    """Delete the subscriber and every row about them; keep only a keyed hash that blocks
+    the address from being imported again."""
+    with transaction.atomic():
+        Suppression.add(subscriber.email, Suppression.Reason.ERASED)
+        Delivery.objects.filter(subscriber=subscriber).delete()
+        Subscription.objects.filter(subscriber=subscriber).delete()
+        subscriber.delete()

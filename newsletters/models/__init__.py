@@ -1,0 +1,25 @@
+from newsletters.models.delivery import Delivery, IssueSend
+from newsletters.models.pages import IssueItem, IssuePage, NewsletterIndexPage, NewsletterPage
+from newsletters.models.subscribers import (
+    SignupAttempt,
+    Subscriber,
+    Subscription,
+    Suppression,
+    email_hash,
+    normalize_email,
+)
+
+__all__ = [
+    "Delivery",
+    "IssueItem",
+    "IssuePage",
+    "IssueSend",
+    "NewsletterIndexPage",
+    "NewsletterPage",
+    "SignupAttempt",
+    "Subscriber",
+    "Subscription",
+    "Suppression",
+    "email_hash",
+    "normalize_email",
+]

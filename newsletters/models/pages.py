@@ -1,0 +1,207 @@
+"""The newsletters readers subscribe to, and the issues editors compile and send."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpResponse
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    PageChooserPanel,
+)
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+
+from articles.models.pages import MetadataMixin
+from articles.seo import Feed
+from newsletters.forms import IssuePageForm
+from newsletters.panels import DeliveryPanel
+from newsletters.permissions import NewsletterPermissionsMixin
+
+INTRO_FEATURES = ["bold", "italic", "link", "ol", "ul"]
+
+
+class NewsletterIndexPage(NewsletterPermissionsMixin, MetadataMixin, Page):
+    """/newsletters/: every newsletter with its subscribe form."""
+
+    intro = models.TextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["articles.HomePage"]
+    subpage_types = ["newsletters.NewsletterPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["newsletters"] = NewsletterPage.objects.live().public().child_of(self)
+        return context
+
+
+class NewsletterPage(NewsletterPermissionsMixin, MetadataMixin, RoutablePageMixin, Page):
+    """A newsletter: who sends it, how often, and which articles its issues are compiled from."""
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        FORTNIGHTLY = "fortnightly", "Every two weeks"
+        MONTHLY = "monthly", "Monthly"
+        OCCASIONAL = "occasional", "When there is news"
+
+    description = models.TextField(help_text="What subscribers get; shown beside the form.")
+    cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.WEEKLY)
+    sender_name = models.CharField(max_length=100)
+    sender_email = models.EmailField(help_text="Must be on a domain you send from (SPF/DKIM).")
+    reply_to = models.EmailField(blank=True, help_text="Where replies go, if not the sender.")
+    promote_by_default = models.BooleanField(
+        default=False,
+        help_text="Promote this newsletter on articles whose series has no newsletter of its own.",
+    )
+    compile_sections = ParentalManyToManyField(
+        "articles.SectionPage", blank=True, related_name="+", verbose_name="sections"
+    )
+    compile_series = ParentalManyToManyField(
+        "articles.Series", blank=True, related_name="+", verbose_name="series"
+    )
+    compile_tags = ParentalManyToManyField(
+        "taggit.Tag", blank=True, related_name="+", verbose_name="tags"
+    )
+    lookback_days = models.PositiveSmallIntegerField(
+        "look back (days)",
+        default=7,
+        help_text="For the first issue, or when the previous one is older than this.",
+    )
+    max_items = models.PositiveSmallIntegerField("at most (articles)", default=12)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("description"),
+        FieldPanel("cadence"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("sender_name"), FieldPanel("sender_email")]),
+                FieldPanel("reply_to"),
+            ],
+            heading="Sender",
+        ),
+        FieldPanel("promote_by_default"),
+        MultiFieldPanel(
+            [
+                FieldPanel("compile_sections"),
+                FieldPanel("compile_series"),
+                FieldPanel("compile_tags"),
+                FieldRowPanel([FieldPanel("lookback_days"), FieldPanel("max_items")]),
+            ],
+            heading="Compile rules",
+            help_text="“Compile” fills a draft issue with live articles matching any of these, "
+            "published since the previous issue. Leave all empty to include every article.",
+        ),
+    ]
+    parent_page_types = ["newsletters.NewsletterIndexPage"]
+    subpage_types = ["newsletters.IssuePage"]
+
+    def clean(self):
+        super().clean()
+        if self.promote_by_default:
+            others = NewsletterPage.objects.filter(promote_by_default=True).exclude(pk=self.pk)
+            if others.exists():
+                raise ValidationError(
+                    {
+                        "promote_by_default": f"“{others.first().title}” is promoted by default "
+                        "already; untick it there first."
+                    }
+                )
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["issues"] = (
+            IssuePage.objects.live().public().child_of(self).order_by("-first_published_at")
+        )
+        return context
+
+    def feeds(self) -> list[Feed]:
+        return [
+            Feed(f"{self.title} issues (RSS)", f"{self.url}feed/", "rss"),
+            Feed(f"{self.title} issues (Atom)", f"{self.url}feed/atom/", "atom"),
+        ]
+
+    # The feed classes import the page models, so they are imported where they are used.
+    @path("feed/", name="rss")
+    def rss_feed(self, request):
+        from newsletters.feeds import IssueRssFeed
+
+        return IssueRssFeed(self)(request)
+
+    @path("feed/atom/", name="atom")
+    def atom_feed(self, request):
+        from newsletters.feeds import IssueAtomFeed
+
+        return IssueAtomFeed(self)(request)
+
+
+class IssuePage(NewsletterPermissionsMixin, MetadataMixin, Page):
+    """One issue of a newsletter. Its published page is the issue's web copy."""
+
+    subject = models.CharField(max_length=150, help_text="The email's subject line.")
+    preheader = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="The preview line inboxes show after the subject.",
+    )
+    intro = RichTextField(features=INTRO_FEATURES, blank=True)
+    closing_note = RichTextField(features=INTRO_FEATURES, blank=True)
+
+    base_form_class = IssuePageForm
+    content_panels = Page.content_panels + [
+        FieldPanel("subject"),
+        FieldPanel("preheader"),
+        FieldPanel("intro"),
+        InlinePanel("items", heading="Articles", label="article"),
+        FieldPanel("closing_note"),
+        DeliveryPanel(heading="Delivery"),
+    ]
+    parent_page_types = ["newsletters.NewsletterPage"]
+    subpage_types = []
+    preview_modes = [
+        ("", "Web page"),
+        ("email-html", "HTML email"),
+        ("email-text", "Plain-text email"),
+    ]
+
+    @property
+    def newsletter(self) -> NewsletterPage:
+        return self.get_parent().specific
+
+    def get_context(self, request, *args, **kwargs):
+        from newsletters.rendering import issue_items
+
+        context = super().get_context(request, *args, **kwargs)
+        context["newsletter"] = self.newsletter
+        context["items"] = issue_items(self)
+        return context
+
+    def serve_preview(self, request, mode_name):
+        if mode_name not in ("email-html", "email-text"):
+            return super().serve_preview(request, mode_name)
+        from newsletters.rendering import render_issue
+
+        rendered = render_issue(self, preview=True)
+        if mode_name == "email-text":
+            return HttpResponse(rendered.text, content_type="text/plain; charset=utf-8")
+        return HttpResponse(rendered.html)
+
+
+class IssueItem(Orderable):
+    """An article in an issue, with an optional blurb that replaces its summary."""
+
+    issue = ParentalKey(IssuePage, on_delete=models.CASCADE, related_name="items")
+    article = models.ForeignKey(
+        "articles.ArticlePage", on_delete=models.CASCADE, related_name="issue_items"
+    )
+    blurb = models.TextField(blank=True, help_text="Leave empty to use the article's summary.")
+
+    panels = [PageChooserPanel("article", "articles.ArticlePage"), FieldPanel("blurb")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "article"

@@ -1,0 +1,145 @@
+"""Render an issue's email once, then personalise it per recipient by substitution.
+
+An issue is rendered and its CSS inlined once; per recipient only the links that carry
+their token (unsubscribe, preferences) and the Message-ID change, substituted into the
+pre-rendered text rather than rendered again.
+"""
+
+from dataclasses import dataclass
+from email.utils import formataddr, make_msgid
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from newsletters import tokens
+
+UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
+PREFERENCES_URL = "%%PREFERENCES_URL%%"
+GMAIL_CLIP_BYTES = 102 * 1024
+CSS_INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """An issue's email, ready to personalise: everything but the recipient's links."""
+
+    newsletter_id: int
+    subject: str
+    from_email: str
+    reply_to: str
+    list_id: str
+    root_url: str
+    message_domain: str
+    html: str
+    text: str
+
+    @property
+    def html_size(self) -> int:
+        return len(self.html.encode())
+
+    @property
+    def clipped_by_gmail(self) -> bool:
+        return self.html_size > GMAIL_CLIP_BYTES
+
+    def personal_links(self, subscriber) -> dict[str, str]:
+        unsubscribe = tokens.make(tokens.UNSUBSCRIBE, subscriber, self.newsletter_id)
+        preferences = tokens.make(tokens.PREFERENCES, subscriber)
+        return {
+            UNSUBSCRIBE_URL: self.root_url + reverse("newsletters:unsubscribe", args=[unsubscribe]),
+            PREFERENCES_URL: self.root_url + reverse("newsletters:preferences", args=[preferences]),
+        }
+
+    def message_for(self, subscriber, *, subject_prefix: str = "", connection=None):
+        """The email for one subscriber, with their links and a Message-ID of its own."""
+        links = self.personal_links(subscriber)
+        html, text = self.html, self.text
+        for placeholder, url in links.items():
+            html = html.replace(placeholder, url)
+            text = text.replace(placeholder, url)
+        message = EmailMultiAlternatives(
+            subject=subject_prefix + self.subject,
+            body=text,
+            from_email=self.from_email,
+            to=[subscriber.email],
+            reply_to=[self.reply_to] if self.reply_to else None,
+            headers={
+                "List-Id": self.list_id,
+                "List-Unsubscribe": f"<{links[UNSUBSCRIBE_URL]}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Message-ID": make_msgid(domain=self.message_domain),
+            },
+            connection=connection,
+        )
+        message.attach_alternative(html, "text/html")
+        return message
+
+
+def render_issue(issue, *, preview: bool = False) -> RenderedIssue:
+    """Render `issue` (a specific IssuePage, possibly an unsaved draft) for email."""
+    newsletter = issue.get_parent().specific
+    site = newsletter.get_site()
+    root_url = site.root_url if site else settings.WAGTAILADMIN_BASE_URL
+    context = {
+        "issue": issue,
+        "newsletter": newsletter,
+        "items": issue_items(issue),
+        "root_url": root_url,
+        "web_url": root_url + (issue.url if issue.live else newsletter.url or "/"),
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "preferences_url": PREFERENCES_URL,
+        "preview": preview,
+    }
+    html = CSS_INLINER.inline(render_to_string("newsletters/email/issue.html", context))
+    text = render_to_string("newsletters/email/issue.txt", context)
+    domain = newsletter.sender_email.rpartition("@")[2] or "localhost"
+    return RenderedIssue(
+        newsletter_id=newsletter.pk,
+        subject=issue.subject or issue.title,
+        from_email=formataddr((newsletter.sender_name, newsletter.sender_email)),
+        reply_to=newsletter.reply_to,
+        list_id=f"{newsletter.title} <{newsletter.slug}.{domain}>",
+        root_url=root_url,
+        message_domain=domain,
+        html=html,
+        text=text,
+    )
+
+
+@dataclass(frozen=True)
+class EmailItem:
+    title: str
+    url: str
+    summary: str
+    byline: str
+    image_url: str
+    image_alt: str
+
+
+def issue_items(issue) -> list[EmailItem]:
+    """The issue's articles as the email shows them: live ones only, in the editor's order."""
+    from articles.models import ArticlePage
+
+    chosen = [(item.article_id, item.blurb) for item in issue.items.all()]
+    articles = ArticlePage.objects.for_listing().in_bulk([pk for pk, _ in chosen])
+    site_root = issue.get_site().root_url if issue.get_site() else ""
+    items = []
+    for pk, blurb in chosen:
+        if (article := articles.get(pk)) is None:
+            continue  # unpublished since the issue was compiled: never mail a dead link
+        image = article.hero_image
+        items.append(
+            EmailItem(
+                title=article.display_title,
+                url=article.get_full_url(),
+                summary=blurb or article.listing_summary,
+                byline=", ".join(author.name for author in article.authors),
+                image_url=site_root + image.get_rendition("fill-1200x630|format-jpeg").url
+                if image
+                else "",
+                image_alt=image.default_alt_text if image else "",
+            )
+        )
+    return items

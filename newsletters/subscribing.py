@@ -1,0 +1,154 @@
+"""What readers do: subscribe (double opt-in), confirm, change preferences, unsubscribe."""
+
+import hashlib
+import hmac
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from newsletters import tokens
+from newsletters.models import (
+    NewsletterPage,
+    SignupAttempt,
+    Subscriber,
+    Subscription,
+    Suppression,
+    email_hash,
+    normalize_email,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Subscription.Status
+
+
+def ip_hash(ip: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+def signup_retry_after(ip: str) -> int:
+    """Seconds this IP must wait before using the form again; 0 records the use and allows it."""
+    window = timedelta(seconds=settings.SIGNUP_RATE_WINDOW_SECONDS)
+    since = timezone.now() - window
+    attempts = SignupAttempt.objects.filter(ip_hash=ip_hash(ip), created_at__gte=since)
+    if attempts.count() >= settings.SIGNUP_RATE_LIMIT:
+        oldest = attempts.order_by("created_at").values_list("created_at", flat=True).first()
+        return max(1, int((oldest + window - timezone.now()).total_seconds()) + 1)
+    SignupAttempt.objects.create(ip_hash=ip_hash(ip))
+    return 0
+
+
+def request_subscription(email: str, newsletter_ids: list[int], source: str) -> None:
+    """Record pending subscriptions and mail a confirmation link, unless one went out lately.
+
+    Says nothing about whether the address was known: the caller shows the same page either way.
+    """
+    email = normalize_email(email)
+    with transaction.atomic():
+        subscriber, _ = Subscriber.objects.get_or_create(email=email)
+        if subscriber.status != Subscriber.Status.ACTIVE:
+            return  # bounced or complained: mailing it again helps nobody
+        wanted = []
+        for newsletter_id in newsletter_ids:
+            subscription, _ = Subscription.objects.get_or_create(
+                subscriber=subscriber, newsletter_id=newsletter_id, defaults={"source": source}
+            )
+            if subscription.status != Status.ACTIVE:
+                wanted.append(newsletter_id)
+        if not wanted or not claim_confirmation_slot(subscriber):
+            return
+        transaction.on_commit(lambda: enqueue_confirmation(subscriber.pk, wanted))
+
+
+def claim_confirmation_slot(subscriber: Subscriber) -> bool:
+    """At most one confirmation email per cooldown per address, whoever asks and from where."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.CONFIRMATION_COOLDOWN_SECONDS)
+    claimed = Subscriber.objects.filter(pk=subscriber.pk).filter(
+        confirmation_sent_at__isnull=True
+    ) | Subscriber.objects.filter(pk=subscriber.pk, confirmation_sent_at__lt=cutoff)
+    return bool(claimed.update(confirmation_sent_at=now))
+
+
+def enqueue_confirmation(subscriber_id: int, newsletter_ids: list[int]) -> None:
+    from newsletters.tasks import send_confirmation
+
+    send_confirmation.enqueue(subscriber_id, newsletter_ids)
+
+
+def send_confirmation_email(subscriber_id: int, newsletter_ids: list[int]) -> None:
+    """The transactional confirmation email: no bulk headers, one link to a page with a button."""
+    subscriber = Subscriber.objects.get(pk=subscriber_id)
+    newsletters = list(NewsletterPage.objects.filter(pk__in=newsletter_ids))
+    site = newsletters[0].get_site() if newsletters else None
+    root_url = site.root_url if site else settings.WAGTAILADMIN_BASE_URL
+    token = tokens.make(tokens.CONFIRM, subscriber)
+    context = {
+        "newsletters": newsletters,
+        "confirm_url": root_url + reverse("newsletters:confirm", args=[token]),
+        "site_name": site.site_name if site else settings.WAGTAIL_SITE_NAME,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Confirm your subscription to {' and '.join(n.title for n in newsletters)}",
+        body=render_to_string("newsletters/email/confirm.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[subscriber.email],
+    )
+    message.attach_alternative(
+        render_to_string("newsletters/email/confirm.html", context), "text/html"
+    )
+    message.send()
+
+
+def confirm(subscriber: Subscriber) -> list[NewsletterPage]:
+    """Activate the subscriber's pending subscriptions; returns the newsletters confirmed."""
+    now = timezone.now()
+    with transaction.atomic():
+        pending = Subscription.objects.select_for_update().filter(
+            subscriber=subscriber, status__in=[Status.PENDING]
+        )
+        newsletter_ids = list(pending.values_list("newsletter_id", flat=True))
+        pending.update(status=Status.ACTIVE, confirmed_at=now, unsubscribed_at=None)
+        if newsletter_ids:
+            Subscriber.objects.filter(pk=subscriber.pk, consent_at=None).update(consent_at=now)
+            # They opted in again, by their own hand: an earlier "unsubscribe from all" is over.
+            Suppression.objects.filter(
+                email_hash=email_hash(subscriber.email), reason=Suppression.Reason.UNSUBSCRIBED
+            ).delete()
+    return list(NewsletterPage.objects.filter(pk__in=newsletter_ids))
+
+
+def unsubscribe(subscriber: Subscriber, newsletter_ids: list[int] | None = None) -> int:
+    """End subscriptions (all of them when `newsletter_ids` is None). Harmless to repeat."""
+    subscriptions = Subscription.objects.filter(subscriber=subscriber).exclude(
+        status=Status.UNSUBSCRIBED
+    )
+    if newsletter_ids is not None:
+        subscriptions = subscriptions.filter(newsletter_id__in=newsletter_ids)
+    changed = subscriptions.update(status=Status.UNSUBSCRIBED, unsubscribed_at=timezone.now())
+    if newsletter_ids is None:
+        Suppression.add(subscriber.email, Suppression.Reason.UNSUBSCRIBED)
+    return changed
+
+
+def set_preferences(subscriber: Subscriber, wanted_ids: set[int]) -> None:
+    """Keep exactly the wanted newsletters among those the subscriber confirmed before."""
+    now = timezone.now()
+    subscriptions = Subscription.objects.filter(subscriber=subscriber)
+    subscriptions.filter(status=Status.ACTIVE).exclude(newsletter_id__in=wanted_ids).update(
+        status=Status.UNSUBSCRIBED, unsubscribed_at=now
+    )
+    # Turning one back on is allowed here: the preference link proves the address is theirs.
+    for newsletter_id in wanted_ids:
+        Subscription.objects.update_or_create(
+            subscriber=subscriber,
+            newsletter_id=newsletter_id,
+            defaults={"status": Status.ACTIVE, "unsubscribed_at": None, "confirmed_at": now},
+            create_defaults={"status": Status.ACTIVE, "confirmed_at": now, "source": "preferences"},
+        )

@@ -1,0 +1,28 @@
+"""Background work, as Django Tasks: the database backend by default, RQ on Redis to scale out.
+
+Tasks only trigger work; the ledger says what is left. A lost task loses no email, because
+the scheduler's sweep enqueues delivery again for any issue with rows still due.
+"""
+
+from django.conf import settings
+from django_tasks import task
+
+
+@task()
+def deliver_issue(issue_id: int) -> str:
+    from newsletters.delivery import deliver
+
+    return deliver(issue_id)
+
+
+@task()
+def send_confirmation(subscriber_id: int, newsletter_ids: list[int]) -> None:
+    from newsletters.subscribing import send_confirmation_email
+
+    send_confirmation_email(subscriber_id, newsletter_ids)
+
+
+def start_workers(issue_id: int) -> None:
+    """Enqueue as many deliveries of the issue as may run side by side."""
+    for _ in range(settings.DELIVERY_CONCURRENCY):
+        deliver_issue.enqueue(issue_id)

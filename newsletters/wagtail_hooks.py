@@ -1,0 +1,58 @@
+"""Newsletters in the Wagtail admin: menus, issue actions, audit-log actions, and who sees what."""
+
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.widgets.button import Button
+
+from newsletters import admin_views, subscriber_admin
+from newsletters.models import IssuePage, NewsletterIndexPage, NewsletterPage
+from newsletters.permissions import can_manage_newsletters
+from newsletters.viewsets import NewsletterAdminGroup
+
+NEWSLETTER_PAGE_TYPES = (NewsletterIndexPage, NewsletterPage, IssuePage)
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets():
+    return NewsletterAdminGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_admin_urls():
+    urls = [
+        path("issues/<int:issue_id>/compile/", admin_views.compile_view, name="compile"),
+        path("issues/<int:issue_id>/send-test/", admin_views.send_test_view, name="send_test"),
+        path("issues/<int:issue_id>/delivery/", admin_views.delivery_view, name="delivery"),
+        path("issues/<int:issue_id>/retry/", admin_views.retry_failed_view, name="retry"),
+        path("subscribers/import/", subscriber_admin.import_view, name="import"),
+        path("subscribers/<int:pk>/export/", subscriber_admin.export_view, name="export"),
+        path("subscribers/<int:pk>/erase/", subscriber_admin.erase_view, name="erase"),
+    ]
+    return [path("newsletters/", (urls, "newsletters_admin", "newsletters_admin"))]
+
+
+@hooks.register("register_page_header_buttons")
+def issue_header_buttons(page, user, view_name, next_url=None):
+    if not isinstance(page.specific_deferred, IssuePage) or not can_manage_newsletters(user):
+        return
+    yield Button(
+        "Delivery",
+        reverse("newsletters_admin:delivery", args=[page.pk]),
+        icon_name="mail",
+        priority=80,
+    )
+
+
+@hooks.register("construct_explorer_page_queryset")
+def hide_newsletters_from_writers(parent_page, pages, request):
+    if can_manage_newsletters(request.user):
+        return pages
+    return pages.not_type(*NEWSLETTER_PAGE_TYPES)
+
+
+@hooks.register("register_log_actions")
+def register_log_actions(actions):
+    actions.register_action("newsletters.compile", "Compile issue", "Compiled the issue")
+    actions.register_action("newsletters.send_test", "Send test", "Sent a test of the issue")
+    actions.register_action("newsletters.send", "Send issue", "Started delivering the issue")
+    actions.register_action("newsletters.retry", "Retry failed", "Retried failed deliveries")
