@@ -1,12 +1,44 @@
 """Subscribers and deliveries in the Wagtail admin: search, filters, CSV export."""
 
+from django.urls import reverse
+from django.utils.functional import cached_property
+from wagtail.admin.views.generic.models import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets.button import Button
 
 from newsletters.models import Delivery, Subscriber
 
 
+class SubscriberIndexView(IndexView):
+    @cached_property
+    def header_more_buttons(self):
+        buttons = super().header_more_buttons
+        if self.request.user.has_perm("newsletters.add_subscriber"):
+            url = reverse("newsletters_admin:import")
+            buttons.append(Button("Import from CSV", url=url, icon_name="upload", priority=50))
+        return buttons
+
+
+class SubscriberInspectView(InspectView):
+    """Adds the subscriber's GDPR rights: a copy of their data, and erasure."""
+
+    @cached_property
+    def header_more_buttons(self):
+        buttons = super().header_more_buttons
+        user, pk = self.request.user, self.object.pk
+        if user.has_perm("newsletters.view_subscriber"):
+            url = reverse("newsletters_admin:export", args=[pk])
+            buttons.append(Button("Export data (GDPR)", url=url, icon_name="download", priority=30))
+        if user.has_perm("newsletters.delete_subscriber"):
+            url = reverse("newsletters_admin:erase", args=[pk])
+            buttons.append(Button("Erase (GDPR)", url=url, icon_name="bin", priority=40))
+        return buttons
+
+
 class SubscriberViewSet(ModelViewSet):
     model = Subscriber
+    index_view_class = SubscriberIndexView
+    inspect_view_class = SubscriberInspectView
     icon = "group"
     menu_label = "Subscribers"
     add_to_admin_menu = False
