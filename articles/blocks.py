@@ -1,5 +1,7 @@
 """The blocks an article body is made of: one story block, plain-noun children."""
 
+import uuid
+
 from wagtail import blocks
 from wagtail.contrib.table_block.blocks import TableBlock
 from wagtail.embeds.blocks import EmbedBlock
@@ -116,6 +118,12 @@ class NewsletterSignupBlock(blocks.StructBlock):
         icon = "mail"
         template = "articles/blocks/newsletter_signup.html"
         description = "A subscribe form for a newsletter"
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        # Blocks are rendered without their stream id: give each form field a unique one.
+        context["form_id"] = f"signup-{uuid.uuid4().hex[:8]}"
+        return context
 
 
 class ArticleStoryBlock(blocks.StreamBlock):

@@ -1,15 +1,13 @@
 from wagtail.models import Site
 
-from articles.models import SectionPage
+from articles.chrome import navigation
 
 
-def navigation(request):
-    """The sections listed in the site header, fetched only if a template asks for them."""
+def navigation_context(request):
+    """The sections listed in the site header, looked up only if a template asks for them."""
 
     def sections():
         site = Site.find_for_request(request)
-        if site is None:
-            return SectionPage.objects.none()
-        return SectionPage.objects.live().public().in_menu().child_of(site.root_page)
+        return navigation(site) if site else []
 
     return {"site_sections": sections}

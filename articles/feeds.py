@@ -4,10 +4,10 @@ from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from taggit.models import Tag
 from wagtail.models import Site
 
 from articles.models import ArticlePage, ArticlePageTag, Author, Series
+from articles.views import live_tag_or_404
 
 FEED_SIZE = 30
 
@@ -47,7 +47,11 @@ class ArticleFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         self.request = request
         self.site = Site.find_for_request(request)
-        return super().__call__(request, *args, **kwargs)
+        response = super().__call__(request, *args, **kwargs)
+        # The feed generator writes hundreds of small chunks; join them once, so the page
+        # cache stores (and the server sends) one body rather than each piece.
+        response.content = response.content
+        return response
 
     def title(self, obj=None):
         return self.site.site_name if self.site else "Outlet"
@@ -142,7 +146,7 @@ class SeriesRssFeed(ArticleFeed):
 
 class TagRssFeed(ArticleFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Tag, slug=slug)
+        return live_tag_or_404(slug)
 
     def title(self, obj=None):
         return f"{obj.name} — {super().title()}"

@@ -1,6 +1,8 @@
 """Further reading under an article: editor picks, then shared series and tags, then the latest."""
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from modelcluster.queryset import FakeQuerySet
 
 FURTHER_READING_SIZE = 3
 
@@ -9,44 +11,44 @@ def further_reading(article, size: int = FURTHER_READING_SIZE) -> list:
     """Up to `size` live articles, never `article` itself, in a fixed number of queries."""
     from articles.models import ArticlePage
 
-    candidates = ArticlePage.objects.live().public().exclude(pk=article.pk)
-    # Read through the cluster, not the database, so that previews of unsaved edits work too.
-    picks = [link.article_id for link in article.related_picks.all()]
-    live_picks = set(candidates.filter(pk__in=picks).values_list("pk", flat=True))
-    chosen = list(dict.fromkeys(pk for pk in picks if pk in live_picks))[:size]
-
-    if len(chosen) < size:
-        chosen += _sharing_series_or_tags(article, candidates.exclude(pk__in=chosen))[
-            : size - len(chosen)
-        ]
-    if len(chosen) < size:
-        latest = candidates.exclude(pk__in=chosen).order_by("-date", "-pk")
-        chosen += list(latest.values_list("pk", flat=True)[: size - len(chosen)])
-
-    articles = ArticlePage.objects.for_listing().in_bulk(chosen)
-    return [articles[pk] for pk in chosen if pk in articles]
+    candidates = ArticlePage.objects.for_listing().exclude(pk=article.pk)
+    # One ranked query whatever the mix, so that the page's query count does not depend on it.
+    return list(_ranked(article, _pick_rank(article), candidates)[:size])
 
 
-def _sharing_series_or_tags(article, candidates) -> list[int]:
-    """Articles in the same series first, then those sharing the most tags, newest first."""
-    tag_ids = [tag.pk for tag in article.tags.all() if tag.pk]
-    related = Q(tagged_items__tag__in=tag_ids)
+def _pick_rank(article):
+    """Each candidate's position among the editor's picks; after all of them if not picked."""
+    picks = article.related_picks.all()
+    if isinstance(picks, FakeQuerySet):  # a preview of unsaved edits: the picks are in memory
+        order = list(dict.fromkeys(link.article_id for link in picks))
+        return Case(
+            *[When(pk=pk, then=Value(rank)) for rank, pk in enumerate(order)],
+            default=Value(len(order)),
+            output_field=IntegerField(),
+        )
+    # Rows saved without a sort order (made outside the editor) keep the order they were added.
+    position = (
+        picks.filter(article=OuterRef("pk"))
+        .annotate(position=Coalesce("sort_order", "pk", output_field=IntegerField()))
+        .order_by("position")
+        .values("position")
+    )
+    return Coalesce(Subquery(position[:1]), Value(2**31 - 1), output_field=IntegerField())
+
+
+def _ranked(article, pick_rank, candidates):
+    """Picks in their order, then the same series, then the most shared tags, newest first."""
     same_series = Value(0)
     if article.series_id:
-        related |= Q(series_id=article.series_id)
         same_series = Case(
             When(series_id=article.series_id, then=1),
             default=0,
             output_field=IntegerField(),
         )
-    ranked = (
-        candidates.filter(related)
-        .annotate(
-            same_series=same_series,
-            shared_tags=Count(
-                "tagged_items", filter=Q(tagged_items__tag__in=tag_ids), distinct=True
-            ),
-        )
-        .order_by("-same_series", "-shared_tags", "-date", "-pk")
-    )
-    return list(ranked.values_list("pk", flat=True))
+    tag_ids = [tag.pk for tag in article.tag_list if tag.pk]
+    shared_tags = Value(0)
+    if tag_ids:
+        shared_tags = Count("tagged_items", filter=Q(tagged_items__tag__in=tag_ids), distinct=True)
+    return candidates.annotate(
+        pick_rank=pick_rank, same_series=same_series, shared_tags=shared_tags
+    ).order_by("pick_rank", "-same_series", "-shared_tags", "-date", "-pk")

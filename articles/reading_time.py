@@ -2,6 +2,7 @@
 
 import math
 import re
+from html import unescape
 
 from django.utils.html import strip_tags
 
@@ -32,7 +33,7 @@ def count_words(raw_blocks) -> int:
     for block in raw_blocks:
         if block.get("type") in READ_BLOCKS:
             for text in _texts(block.get("value")):
-                words += len(WORD.findall(strip_tags(text)))
+                words += len(WORD.findall(unescape(strip_tags(text))))
     return words
 
 

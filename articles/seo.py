@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from wagtail.models import Site
 
-from articles.models.settings import PublicationSettings
+from articles.chrome import publication_settings
 
 SHARE_IMAGE_SPEC = "fill-1200x630"
 # As json_script does: nothing in the data can close the <script> element or open a comment.
@@ -67,7 +67,7 @@ class PageMeta:
     def for_view(cls, request, *, title, description, feeds=(), image=None, noindex=False):
         """Metadata for a page built by a plain Django view."""
         site = Site.find_for_request(request)
-        identity = PublicationSettings.for_request(request)
+        identity = publication_settings(site)
         root_url = site.root_url if site else request.build_absolute_uri("/").rstrip("/")
         meta = cls(
             title=title,
@@ -102,8 +102,8 @@ def site_feeds() -> list[Feed]:
 
 def meta_for_page(page, request) -> PageMeta:
     """Metadata for a Wagtail page, from its promote fields with sensible fallbacks."""
-    identity = PublicationSettings.for_request(request)
-    site = page.get_site()
+    site = Site.find_for_request(request) or page.get_site()  # the request caches its site
+    identity = publication_settings(site)
     meta = PageMeta(
         title=page.seo_title or getattr(page, "display_title", page.title),
         site_name=site_name(site),
@@ -161,7 +161,7 @@ def news_article_json_ld(article, meta: PageMeta) -> dict:
             "name": meta.site_name,
             "url": site_root,
         },
-        "keywords": [tag.name for tag in article.tags.all()],
+        "keywords": [tag.name for tag in article.tag_list],
         "wordCount": article.word_count,
         "inLanguage": settings.LANGUAGE_CODE,
     }

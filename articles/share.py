@@ -1,5 +1,6 @@
 """The share widget: plain links built on the server, and a WeChat QR code as inline SVG."""
 
+import functools
 import io
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
@@ -51,6 +52,7 @@ def _with(base: str, **params: str) -> str:
     return f"{base}?{urlencode(params, quote_via=quote)}"
 
 
+@functools.lru_cache(maxsize=1024)
 def qr_code_svg(url: str, title: str) -> str:
     """An accessible inline SVG QR code for `url`, for readers who share by scanning (WeChat)."""
     buffer = io.BytesIO()

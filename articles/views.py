@@ -1,5 +1,7 @@
 """Reader pages that are not Wagtail pages: authors, series, tags and search."""
 
+import re
+
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -74,9 +76,11 @@ def tag(request, slug):
 
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
+    # Words only: the backends' query syntax fails (a 500) on quotes and NUL characters.
+    words = " ".join(re.findall(r"\w+", query))
     results = None
-    if query:
-        matches = ArticlePage.objects.for_listing().order_by().search(query)
+    if words:
+        matches = ArticlePage.objects.for_listing().order_by().search(words)
         results = _page_of(request, matches, SEARCH_PAGE_SIZE)
     meta = PageMeta.for_view(
         request,

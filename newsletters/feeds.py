@@ -14,7 +14,9 @@ class IssueRssFeed(Feed):
 
     def __call__(self, request, *args, **kwargs):
         self.request = request
-        return super().__call__(request, *args, **kwargs)
+        response = super().__call__(request, *args, **kwargs)
+        response.content = response.content  # one body for the page cache, not many chunks
+        return response
 
     def title(self):
         return self.newsletter.title

@@ -38,9 +38,12 @@ def clear_page_cache() -> None:
 
 class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
     def process_response(self, request, response):
-        stored = self._should_update_cache(request, response)
+        # Django marks what it stores with Expires; a view's own Expires (never_cache) is
+        # left alone, so private pages stay private.
+        might_store = self._should_update_cache(request, response)
+        might_store = might_store and not response.has_header("Expires")
         response = super().process_response(request, response)
-        if stored and response.has_header("Expires"):
+        if might_store and response.has_header("Expires"):
             limit_browser_lifetime(response)
         return response
 

@@ -17,7 +17,7 @@ from wagtail.admin.panels import (
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page, PageManager
+from wagtail.models import Orderable, Page, PageManager, Site
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
@@ -70,9 +70,19 @@ class MetadataMixin:
         return context
 
     def breadcrumbs(self, request) -> list[tuple[str, str]]:
-        """(title, absolute URL) from the home page down to this page."""
-        ancestors = self.get_ancestors(inclusive=True).filter(depth__gt=1).specific()
-        return [(page.title, page.get_full_url(request=request)) for page in ancestors]
+        """(title, absolute URL) from the home page down to this page.
+
+        Walks up through get_parent(), which routing has already filled in for served pages.
+        """
+        site = Site.find_for_request(request)
+        trail, page = [], self
+        while page is not None and page.depth > 2:
+            trail.append((page.title, page.get_full_url(request=request)))
+            page = page.get_parent()
+        home = site.root_page if site else page  # routing has loaded the site's root already
+        if home is not None and home.depth == 2:
+            trail.append((home.title, home.get_full_url(request=request)))
+        return trail[::-1]
 
 
 class HomePage(MetadataMixin, Page):
@@ -115,7 +125,24 @@ class HomePageFeaturedArticle(Orderable):
         verbose_name = "featured article"
 
 
-class SectionPage(MetadataMixin, RoutablePageMixin, Page):
+class ArticleRoutingMixin:
+    """Serves a section's article in one query, with what its page shows of series and image."""
+
+    def route(self, request, path_components):
+        if len(path_components) == 1:
+            article = (
+                ArticlePage.objects.child_of(self)
+                .select_related("series", "hero_image")
+                .filter(slug=path_components[0])
+                .first()
+            )
+            if article is not None:
+                article._cached_parent_obj = self  # as Wagtail's own routing does
+                return article.route(request, [])
+        return super().route(request, path_components)
+
+
+class SectionPage(MetadataMixin, RoutablePageMixin, ArticleRoutingMixin, Page):
     """An article index such as Analysis or Briefings: its articles, newest first, paginated."""
 
     intro = models.TextField(blank=True)
@@ -278,13 +305,21 @@ class ArticlePage(MetadataMixin, Page):
 
     @cached_property
     def authors(self):
-        return [link.author for link in self.article_authors.all()]
+        links = self.article_authors.all()
+        if links._result_cache is None:  # not prefetched by a listing: one query, with photos
+            links = links.select_related("author__photo")
+        return [link.author for link in links]
+
+    @cached_property
+    def tag_list(self) -> list:
+        """The tags, read once for the page, its metadata and its further reading."""
+        return list(self.tags.all())
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         url = context["meta"].canonical_url
         context["further_reading"] = further_reading(self)
-        context["tags"] = self.tags.all()
+        context["tags"] = self.tag_list
         context["share_url"] = url
         context["share_links"] = share_links(url, self.display_title)
         context["share_qr"] = qr_code_svg(url, self.display_title)

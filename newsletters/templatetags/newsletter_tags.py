@@ -2,6 +2,7 @@
 
 from django import template
 
+from articles.chrome import remember
 from newsletters.models import NewsletterPage
 
 register = template.Library()
@@ -9,12 +10,23 @@ register = template.Library()
 
 def promoted_newsletter(article=None):
     """The series' own newsletter if it has one, else the one promoted by default."""
+
+    def live():
+        return NewsletterPage.objects.live().public()  # public() queries at once: defer it
+
     series = getattr(article, "series", None)
     if series is not None and series.newsletter_id:
-        newsletter = NewsletterPage.objects.live().public().filter(pk=series.newsletter_id).first()
+        # Cached as a 1-tuple: "no such newsletter" is worth remembering too.
+        (newsletter,) = remember(
+            f"newsletter:{series.newsletter_id}",
+            lambda: (live().filter(pk=series.newsletter_id).first(),),
+        )
         if newsletter:
             return newsletter
-    return NewsletterPage.objects.live().public().filter(promote_by_default=True).first()
+    (newsletter,) = remember(
+        "newsletter:default", lambda: (live().filter(promote_by_default=True).first(),)
+    )
+    return newsletter
 
 
 @register.inclusion_tag("components/newsletter_promo.html", takes_context=True)

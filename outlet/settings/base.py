@@ -81,7 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "articles.context_processors.navigation",
+                "articles.context_processors.navigation_context",
             ],
         },
     },
@@ -133,6 +133,12 @@ else:
             "LOCATION": CACHE_DIR / "pages",
         },
     }
+# Wagtail looks rendition URLs up here on every image it shows: keep that in process memory.
+CACHES["renditions"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "renditions",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 CACHE_MIDDLEWARE_ALIAS = "pages"
 CACHE_MIDDLEWARE_KEY_PREFIX = ""
 CACHE_MIDDLEWARE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
