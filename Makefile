@@ -30,9 +30,16 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
+# The site, the task worker (sends email) and the scheduler (publishes scheduled issues) in one
+# shell, so that the trap stops the two background processes whenever runserver exits.
 demo: migrate
 	$(BIN)/python manage.py load_demo_content --create-admin --hostname $(HOST) --port $(PORT)
-	@echo "Serving on http://$(HOST):$(PORT)/ (admin at /admin/). Ctrl-C stops it."
+	@echo "Serving on http://$(HOST):$(PORT)/ (admin at /admin/) beside the task worker and the"
+	@echo "scheduler; email goes to the outbox printed above. Ctrl-C stops all three."
+	@$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	$(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 run: migrate

@@ -99,6 +99,9 @@ class DemoLoader:
         self.content = content
         self.today = today
         self.report: Counter = Counter()
+        # Filled by load(), by slug: what the newsletters' demo loader links issues to.
+        self.series: dict[str, Series] = {}
+        self.articles: dict[str, ArticlePage] = {}
 
     def load(self, site: Site) -> Counter:
         """Load every page and snippet under the site's home page; return the report."""
@@ -115,6 +118,7 @@ class DemoLoader:
         series = {entry["slug"]: self.load_series(entry) for entry in self.content["series"]}
         articles = self.load_articles(home, sections, authors, series)
         self.load_home(home, articles)
+        self.series, self.articles = series, articles
         return self.report
 
     def _count(self, kind: str, outcome: str) -> None:

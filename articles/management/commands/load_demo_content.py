@@ -1,4 +1,5 @@
-"""Load the demo newsroom: sections, authors, series, articles, images and (optionally) logins."""
+"""Load the demo newsroom: sections, authors, series, articles, images, newsletters with past
+issues and sample subscribers, and (optionally) logins."""
 
 import logging
 import secrets
@@ -7,6 +8,7 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -60,6 +62,26 @@ def configure_identity(site: Site, report: Counter) -> None:
     report[("publication settings", outcome)] += 1
 
 
+def load_newsletters(loader: DemoLoader, site: Site, today: datetime) -> None:
+    """Newsletters, past issues, a draft issue and subscribers, after the articles they list.
+
+    Imported here, not at the top: articles/demo/newsletters.py is the demo's one seam to the
+    newsletters app, which depends on articles and not the other way round.
+    """
+    from articles.demo.newsletters import NewsletterDemoLoader, read_newsletters
+
+    NewsletterDemoLoader(read_newsletters(), today, loader.report).load(
+        site.root_page.specific, loader.articles, loader.series
+    )
+
+
+def outbox() -> str | None:
+    """Where email goes when it is written to files (as in development), else None."""
+    if settings.EMAIL_BACKEND != "django.core.mail.backends.filebased.EmailBackend":
+        return None
+    return str(settings.EMAIL_FILE_PATH)
+
+
 @contextmanager
 def quiet_logger(name: str, quiet: bool):
     """Hide a logger's INFO lines (Wagtail logs every page it creates and publishes)."""
@@ -75,8 +97,9 @@ def quiet_logger(name: str, quiet: bool):
 
 class Command(BaseCommand):
     help = (
-        "Load the demo content from articles/demo/content.json. Safe to run again: "
-        "existing pages and snippets are updated in place, unchanged ones are left alone."
+        "Load the demo content from articles/demo/content.json and newsletters.json. Safe to "
+        "run again: existing pages and snippets are updated in place, unchanged ones are left "
+        "alone, subscribers are never changed once added, and past issues are never emailed."
     )
 
     def add_arguments(self, parser):
@@ -100,7 +123,10 @@ class Command(BaseCommand):
         content = read_content()
         with quiet_logger("wagtail", verbosity < 2), transaction.atomic():
             site = configure_site(hostname, port)
-            report = DemoLoader(content, publication_day(timezone.now())).load(site)
+            today = publication_day(timezone.now())
+            loader = DemoLoader(content, today)
+            report = loader.load(site)
+            load_newsletters(loader, site, today)
             configure_identity(site, report)
             password = self.create_logins() if create_admin else None
         # Saving clears these caches too, but a server may have refilled them before the commit.
@@ -108,6 +134,8 @@ class Command(BaseCommand):
         clear_page_cache()
         self.write_report(report, time.monotonic() - started)
         self.stdout.write(f"Site: {site.root_url}/")
+        if folder := outbox():
+            self.stdout.write(f"Outbox: email is written to files in {folder}/")
         if password:
             self.write_logins(site.root_url, password)
 
