@@ -218,7 +218,8 @@ TAGGIT_CASE_INSENSITIVE = True
 
 # Background work (delivery, confirmation emails, Wagtail's own indexing) runs as Django
 # Tasks. The embedded default keeps the queue in the database (`manage.py db_worker`); with
-# TASKS_BACKEND=rq it goes to Redis (`manage.py rqworker`), for workers on many machines.
+# TASKS_BACKEND=rq it goes to Redis (`manage.py rqworker --job-class django_tasks_rq.Job`), for
+# workers on many machines.
 TASKS_BACKEND = env.str("TASKS_BACKEND", "database")
 TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
