@@ -1,6 +1,7 @@
 """The delivery panel in the issue editor: the ledger's counts and what editors can do."""
 
 from wagtail.admin.panels import Panel
+from wagtail.admin.ui.components import Component
 
 
 class DeliveryPanel(Panel):
@@ -15,3 +16,28 @@ class DeliveryPanel(Panel):
             context["issue"] = issue
             context["progress"] = progress_of(issue) if issue.pk else None
             return context
+
+
+class DeliveriesNeedingAttentionPanel(Component):
+    """On the admin dashboard: sends that missed their schedule or have failed rows."""
+
+    name = "newsletter_deliveries"
+    template_name = "newsletters/admin/attention_panel.html"
+    order = 90
+
+    def get_context_data(self, parent_context=None):
+        from django.db.models import Count, Q
+
+        from newsletters.models import Delivery, IssueSend
+
+        context = super().get_context_data(parent_context)
+        failed = Count(
+            "issue__deliveries", filter=Q(issue__deliveries__status=Delivery.Status.FAILED)
+        )
+        context["sends"] = (
+            IssueSend.objects.annotate(failed=failed)
+            .filter(Q(state=IssueSend.State.MISSED) | Q(failed__gt=0))
+            .select_related("issue")
+            .order_by("-started_at")[:10]
+        )
+        return context

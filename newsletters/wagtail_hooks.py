@@ -6,6 +6,7 @@ from wagtail.admin.widgets.button import Button
 
 from newsletters import admin_views, subscriber_admin
 from newsletters.models import IssuePage, NewsletterIndexPage, NewsletterPage
+from newsletters.panels import DeliveriesNeedingAttentionPanel
 from newsletters.permissions import can_manage_newsletters
 from newsletters.viewsets import NewsletterAdminGroup
 
@@ -48,6 +49,12 @@ def hide_newsletters_from_writers(parent_page, pages, request):
     if can_manage_newsletters(request.user):
         return pages
     return pages.not_type(*NEWSLETTER_PAGE_TYPES)
+
+
+@hooks.register("construct_homepage_panels")
+def add_deliveries_panel(request, panels):
+    if can_manage_newsletters(request.user):
+        panels.append(DeliveriesNeedingAttentionPanel())
 
 
 @hooks.register("register_log_actions")
