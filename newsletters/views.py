@@ -43,14 +43,7 @@ def subscribe(request):
     form = SubscribeForm(request.POST, newsletters=live_newsletters())
     if form.is_bot:
         return HttpResponseRedirect(reverse("newsletters:check_inbox"))
-    if not form.is_valid():
-        return _render(
-            request,
-            "newsletters/subscribe_error.html",
-            "Check your address",
-            status=400,
-            form=form,
-        )
+    # Every use counts, valid or not: the limit is on the form, not on good addresses.
     if retry_after := subscribing.signup_retry_after(request.META.get("REMOTE_ADDR", "")):
         response = _render(
             request,
@@ -61,6 +54,14 @@ def subscribe(request):
         )
         response["Retry-After"] = str(retry_after)
         return response
+    if not form.is_valid():
+        return _render(
+            request,
+            "newsletters/subscribe_error.html",
+            "Check your address",
+            status=400,
+            form=form,
+        )
     source = form.cleaned_data["source"] or request.headers.get("Referer", "")[:255]
     subscribing.request_subscription(
         form.cleaned_data["email"], form.cleaned_data["newsletters"], source
