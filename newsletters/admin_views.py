@@ -53,7 +53,7 @@ def send_test_view(request, issue_id):
         messages.error(request, "Add an email address to your account to receive test sends.")
         return redirect("wagtailadmin_pages:edit", issue.pk)
     draft = issue.get_latest_revision_as_object()
-    rendered = render_issue(draft, preview=True)
+    rendered = render_issue(draft)  # the exact email readers will get; only the subject says TEST
     with get_connection() as connection:
         rendered.message_for(
             TestRecipient(request.user.email), subject_prefix="[TEST] ", connection=connection

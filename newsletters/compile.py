@@ -48,8 +48,11 @@ def compile_issue(issue: IssuePage) -> list:
 
     The editor's existing choices, order and blurbs are kept: compiling twice adds nothing twice.
     """
-    present = {item.article_id for item in issue.items.all()}
+    items = list(issue.items.all())
+    present = {item.article_id for item in items}
     added = [article for article in candidates(issue) if article.pk not in present]
-    for article in added:
-        issue.items.add(IssueItem(article=article))
+    # After the editor's items, in this order: without a sort_order they would sort first.
+    start = max((item.sort_order for item in items if item.sort_order is not None), default=-1)
+    for offset, article in enumerate(added, start=start + 1):
+        issue.items.add(IssueItem(article=article, sort_order=offset))
     return added

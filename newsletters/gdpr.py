@@ -1,6 +1,7 @@
 """A subscriber's rights: a copy of everything we hold about them, and erasure."""
 
 from django.db import transaction
+from wagtail.models import ModelLogEntry
 
 from newsletters.models import Delivery, Subscriber, Subscription, Suppression
 
@@ -48,4 +49,8 @@ def erase_subscriber(subscriber: Subscriber) -> None:
         Suppression.add(subscriber.email, Suppression.Reason.ERASED)
         Delivery.objects.filter(subscriber=subscriber).delete()
         Subscription.objects.filter(subscriber=subscriber).delete()
+        # The admin's audit log labels its entries with the address: keep what was done, not whom.
+        ModelLogEntry.objects.for_instance(subscriber).update(
+            label=f"Erased subscriber #{subscriber.pk}"
+        )
         subscriber.delete()

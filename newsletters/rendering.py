@@ -5,14 +5,18 @@ their token (unsubscribe, preferences) and the Message-ID change, substituted in
 pre-rendered text rather than rendered again.
 """
 
+import re
 from dataclasses import dataclass
 from email.utils import formataddr, make_msgid
+from html import unescape
 
 import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import strip_tags
+from wagtail.rich_text import expand_db_html
 
 from newsletters import tokens
 
@@ -20,6 +24,22 @@ UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
 PREFERENCES_URL = "%%PREFERENCES_URL%%"
 GMAIL_CLIP_BYTES = 102 * 1024
 CSS_INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+# Rich text links to pages come out site-relative, which means nothing in an inbox.
+RELATIVE_URL = re.compile(r'(\s(?:href|src)=")/(?!/)')
+LINK = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+PARAGRAPH_END = re.compile(r"</(?:p|li|h[1-6])>|<br\s*/?>")
+
+
+def absolute_urls(html: str, root_url: str) -> str:
+    return RELATIVE_URL.sub(lambda match: f"{match.group(1)}{root_url}/", html)
+
+
+def rich_text_as_text(value: str, root_url: str) -> str:
+    """Rich text as plain text for the text part: links kept as "label (URL)", no entities."""
+    html = absolute_urls(expand_db_html(value), root_url)
+    html = LINK.sub(lambda match: f"{match.group(2)} ({match.group(1)})", html)
+    html = PARAGRAPH_END.sub("\n\n", html)
+    return unescape(strip_tags(html)).strip()
 
 
 @dataclass(frozen=True)
@@ -91,8 +111,11 @@ def render_issue(issue, *, preview: bool = False) -> RenderedIssue:
         "unsubscribe_url": UNSUBSCRIBE_URL,
         "preferences_url": PREFERENCES_URL,
         "preview": preview,
+        "intro_text": rich_text_as_text(issue.intro, root_url),
+        "closing_text": rich_text_as_text(issue.closing_note, root_url),
     }
-    html = CSS_INLINER.inline(render_to_string("newsletters/email/issue.html", context))
+    html = render_to_string("newsletters/email/issue.html", context)
+    html = CSS_INLINER.inline(absolute_urls(html, root_url))
     text = render_to_string("newsletters/email/issue.txt", context)
     domain = newsletter.sender_email.rpartition("@")[2] or "localhost"
     return RenderedIssue(

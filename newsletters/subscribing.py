@@ -59,6 +59,10 @@ def request_subscription(email: str, newsletter_ids: list[int], source: str) -> 
             subscription, _ = Subscription.objects.get_or_create(
                 subscriber=subscriber, newsletter_id=newsletter_id, defaults={"source": source}
             )
+            if subscription.status == Status.UNSUBSCRIBED:
+                # Asked again: pending until they confirm, or confirming would change nothing.
+                subscription.status = Status.PENDING
+                subscription.save(update_fields=["status"])
             if subscription.status != Status.ACTIVE:
                 wanted.append(newsletter_id)
         if not wanted or not claim_confirmation_slot(subscriber):

@@ -1,0 +1,426 @@
+"""Editors' newsletter work through the real admin: create, preview, test, publish, watch."""
+
+import csv
+import io
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from wagtail.models import PageLogEntry
+
+from newsletters.models import Delivery, IssuePage, IssueSend, Subscription
+from tests.newsletters.conftest import (
+    action_url,
+    edit_url,
+    form_errors,
+    html_part,
+    issue_form,
+    local,
+    logged,
+    messages_of,
+    newsletter_state,
+    publish,
+    text_part,
+)
+from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Subscription.Status
+
+
+# Creating an issue
+
+
+def test_editor_creates_a_draft_issue_under_a_newsletter(drafted, newsletter, live_article, editor):
+    assert not drafted.live
+    assert drafted.get_parent().pk == newsletter.pk
+    assert drafted.owner == editor
+    revision = drafted.get_latest_revision_as_object()
+    assert revision.subject == "Tariffs, and why they stick"
+    assert [(item.article_id, item.blurb) for item in revision.items.all()] == [
+        (live_article.pk, "Why neither side can go first.")
+    ]
+
+
+def test_saving_a_draft_sends_nothing(drafted, audience, mailbox):
+    assert len(mailbox) == 0
+    assert not IssueSend.objects.exists()
+
+
+# Preview
+
+
+def preview(client, issue, mode: str, **fields):
+    """As Wagtail's preview panel does: POST the editor's form, then GET the mode."""
+    url = reverse("wagtailadmin_pages:preview_on_edit", args=[issue.pk])
+    posted = client.post(url, issue_form(client, edit_url(issue), **fields))
+    assert posted.json() == {"is_valid": True, "is_available": True}
+    return client.get(url, {"mode": mode})
+
+
+def test_web_preview_shows_the_unsaved_subject(editor_client, drafted):
+    response = preview(editor_client, drafted, "", subject="A subject not saved yet")
+
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.find("h1").get_text() == "A subject not saved yet"
+    assert "Why tariffs stick" in soup.get_text()
+
+
+def test_html_email_preview_is_the_inlined_email(editor_client, drafted):
+    response = preview(editor_client, drafted, "email-html", subject="A subject not saved yet")
+
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.find("td", class_="title").get_text() == "A subject not saved yet"
+    assert "font-size: 28px" in soup.find("td", class_="title")["style"]
+    assert "Why neither side can go first." in soup.get_text()
+
+
+def test_text_email_preview_is_plain_text(editor_client, drafted):
+    response = preview(editor_client, drafted, "email-text", subject="A subject not saved yet")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert "A subject not saved yet" in text
+    assert "Why neither side can go first." in text
+    assert "<" not in text.replace("<http", "")
+
+
+# Send test
+
+
+def test_send_test_mails_the_editor_with_a_test_prefix_and_records_no_delivery(
+    editor_client, drafted, audience, mailbox, editor
+):
+    response = editor_client.post(action_url("send_test", drafted), follow=True)
+
+    message = mailbox.only()
+    assert message["To"] == editor.email
+    assert message["Subject"] == "[TEST] Tariffs, and why they stick"
+    assert "Why neither side can go first." in text_part(message)
+    assert f"Test sent to {editor.email}" in " ".join(messages_of(response))
+    assert not Delivery.objects.exists()
+    assert not IssueSend.objects.exists()
+    assert logged(drafted, "newsletters.send_test") == 1
+
+
+def test_send_test_is_the_exact_email_subscribers_get(
+    editor_client, drafted, audience, mailbox, committed
+):
+    with committed():
+        publish(editor_client, drafted)
+    delivered = mailbox.sent_to(audience[0].email)[0]
+
+    editor_client.post(action_url("send_test", drafted))
+    test = mailbox.parsed()
+
+    assert test["Subject"] == f"[TEST] {delivered['Subject']}"
+    for header in ("From", "Reply-To", "List-Id", "List-Unsubscribe-Post"):
+        assert test[header] == delivered[header], header
+    tokens = re.compile(r"/subscriptions/(unsubscribe|preferences)/[^/\s\"]+/")
+    for part in (html_part, text_part):
+        assert tokens.sub(r"/\1/", part(test)) == tokens.sub(r"/\1/", part(delivered))
+
+
+def test_links_in_a_test_email_unsubscribe_nobody(
+    client, editor_client, drafted, audience, mailbox
+):
+    editor_client.post(action_url("send_test", drafted))
+    header = str(mailbox.only()["List-Unsubscribe"]).strip().strip("<>")
+    before = newsletter_state()
+
+    response = client.post(local(header))
+
+    assert response.status_code == 400
+    assert newsletter_state() == before
+
+
+def test_send_test_asks_for_an_address_when_the_editor_has_none(
+    editor_client, drafted, editor, mailbox
+):
+    editor.email = ""
+    editor.save()
+
+    response = editor_client.post(action_url("send_test", drafted), follow=True)
+
+    assert "Add an email address to your account" in " ".join(messages_of(response))
+    assert len(mailbox) == 0
+
+
+# Publishing: refused with a dead link, sends once, never again
+
+
+def test_publishing_an_issue_that_links_a_draft_article_is_refused(
+    editor_client, newsletter, draft_article, live_article, audience, mailbox, committed
+):
+    issue = IssuePageFactory(parent=newsletter, live=False, first_published_at=None)
+
+    form = issue_form(
+        editor_client,
+        edit_url(issue),
+        articles=[live_article, draft_article],
+        **{"action-publish": "publish"},
+    )
+    with committed():
+        response = editor_client.post(edit_url(issue), form)
+
+    assert response.status_code == 200
+    assert "This issue links articles that are not published: “Unfinished draft”" in (
+        response.content.decode()
+    )
+    issue.refresh_from_db()
+    assert not issue.live
+    assert not IssueSend.objects.filter(issue=issue).exists()
+    assert len(mailbox) == 0
+
+
+def test_the_same_issue_can_be_saved_as_a_draft(editor_client, newsletter, draft_article):
+    issue = IssuePageFactory(parent=newsletter, live=False, first_published_at=None)
+    form = issue_form(editor_client, edit_url(issue), articles=[draft_article])
+
+    response = editor_client.post(edit_url(issue), form)
+
+    assert response.status_code == 302, form_errors(response)
+    revision = IssuePage.objects.get(pk=issue.pk).get_latest_revision_as_object()
+    assert [item.article_id for item in revision.items.all()] == [draft_article.pk]
+
+
+def test_publishing_sends_to_each_confirmed_reader_once(
+    editor_client, drafted, audience, mailbox, committed, editor
+):
+    with committed():
+        response = publish(editor_client, drafted)
+
+    assert response.status_code == 200
+    assert sorted(message["To"] for message in mailbox.all()) == sorted(r.email for r in audience)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SENT}
+    assert IssueSend.objects.get(issue=drafted).state == IssueSend.State.SENT
+    entry = PageLogEntry.objects.get(page_id=drafted.pk, action="newsletters.send")
+    assert entry.user == editor
+    assert entry.data["recipients"] == 2
+
+
+def test_publishing_again_after_a_typo_fix_sends_nothing_more(
+    editor_client, drafted, audience, mailbox, committed
+):
+    with committed():
+        publish(editor_client, drafted)
+    sent = len(mailbox)
+
+    with committed():
+        response = publish(editor_client, drafted, subject="Tariffs, and why they stick (fixed)")
+
+    assert response.status_code == 200
+    assert IssuePage.objects.get(pk=drafted.pk).subject == "Tariffs, and why they stick (fixed)"
+    assert len(mailbox) == sent == 2
+    assert Delivery.objects.count() == 2
+    assert logged(drafted, "newsletters.send") == 1
+
+
+def test_a_reader_who_confirms_after_publication_is_not_added(
+    editor_client, drafted, audience, newsletter, mailbox, committed
+):
+    with committed():
+        publish(editor_client, drafted)
+    late = SubscriptionFactory(newsletter=newsletter).subscriber
+
+    with committed():
+        publish(editor_client, drafted, subject="Fixed")
+
+    assert not Delivery.objects.filter(subscriber=late).exists()
+    assert mailbox.sent_to(late.email) == []
+
+
+# Delivery view and retrying what failed
+
+
+@pytest.fixture
+def sent_with_failures(editor_client, drafted, audience, committed):
+    with committed():
+        publish(editor_client, drafted)
+    Delivery.objects.filter(subscriber=audience[0]).update(
+        status=Delivery.Status.FAILED, attempts=5, last_error="451 try again later"
+    )
+    return drafted
+
+
+def test_delivery_view_shows_counts_and_failures(editor_client, sent_with_failures, audience):
+    response = editor_client.get(action_url("delivery", sent_with_failures))
+
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    counts = {dd["data-count"]: int(dd.get_text()) for dd in soup.select("dd[data-count]")}
+    assert counts["recipients"] == 2
+    assert counts["sent"] == 1
+    assert counts["failed"] == 1
+    assert audience[0].email in soup.get_text()
+    assert "451 try again later" in soup.get_text()
+
+
+def test_retry_failed_sends_the_failed_ones_again(
+    editor_client, sent_with_failures, audience, mailbox, committed
+):
+    mailbox.outbox.clear()
+
+    with committed():
+        response = editor_client.post(action_url("retry", sent_with_failures), follow=True)
+
+    assert "Retrying 1 failed delivery." in messages_of(response)
+    assert [message["To"] for message in mailbox.all()] == [audience[0].email]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SENT}
+    assert IssueSend.objects.get(issue=sent_with_failures).state == IssueSend.State.SENT
+    assert logged(sent_with_failures, "newsletters.retry") == 1
+
+
+def test_the_issue_editor_links_to_its_delivery_for_editors(editor_client, drafted):
+    response = editor_client.get(edit_url(drafted))
+
+    assert action_url("delivery", drafted) in response.content.decode()
+
+
+def test_editors_group_comes_from_the_migrations():
+    editors = Group.objects.get(name="Editors")
+    codenames = set(editors.permissions.values_list("codename", flat=True))
+
+    assert {"change_subscriber", "view_delivery", "add_subscriber"} <= codenames
+
+
+# Subscribers and deliveries as viewsets: search, filters, CSV export
+
+
+@pytest.fixture
+def directory(newsletter, series_newsletter):
+    """Five subscribers, their subscriptions spread over both newsletters."""
+    ada = SubscriptionFactory(
+        newsletter=newsletter, subscriber__email="ada@example.com", subscriber__name="Ada Lovelace"
+    ).subscriber
+    SubscriptionFactory(newsletter=series_newsletter, subscriber=ada)
+    grace = SubscriptionFactory(
+        newsletter=series_newsletter,
+        subscriber__email="grace@example.com",
+        subscriber__name="Grace Hopper",
+    ).subscriber
+    SubscriptionFactory(newsletter=newsletter, subscriber=grace, status=Status.UNSUBSCRIBED)
+    SubscriptionFactory(
+        newsletter=newsletter,
+        subscriber__email="bounced@example.com",
+        subscriber__status="bounced",
+    )
+    linus = SubscriptionFactory(
+        newsletter=series_newsletter, subscriber__email="linus@example.com"
+    ).subscriber
+    SubscriptionFactory(newsletter=newsletter, subscriber=linus, status=Status.UNSUBSCRIBED)
+    SubscriptionFactory(
+        newsletter=newsletter, subscriber__email="ben@example.com", status=Status.ACTIVE
+    ).subscriber.subscriptions.create(newsletter=series_newsletter, status=Status.UNSUBSCRIBED)
+    return {"ada": ada, "grace": grace}
+
+
+def export_rows(client, url: str, **params) -> list[dict]:
+    response = client.get(url, {**params, "export": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert (
+        "subscribers.csv" in response["Content-Disposition"]
+        or "deliveries.csv" in (response["Content-Disposition"])
+    )
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def exported_emails(client, **params) -> list[str]:
+    return sorted(row["Email"] for row in export_rows(client, SUBSCRIBERS, **params))
+
+
+SUBSCRIBERS = reverse("subscribers:index")
+
+
+def test_subscribers_export_as_csv_with_their_consent_record(editor_client, directory):
+    rows = export_rows(editor_client, SUBSCRIBERS)
+
+    assert sorted(row["Email"] for row in rows) == [
+        "ada@example.com",
+        "ben@example.com",
+        "bounced@example.com",
+        "grace@example.com",
+        "linus@example.com",
+    ]
+    ada = next(row for row in rows if row["Email"] == "ada@example.com")
+    assert ada["Name"] == "Ada Lovelace"
+    assert ada["Consent source"] == "/newsletters/"
+    assert ada["Consent at"]
+
+
+def test_subscriber_search_finds_by_address_and_name(editor_client, directory):
+    assert exported_emails(editor_client, q="grace@") == ["grace@example.com"]
+    assert exported_emails(editor_client, q="Lovelace") == ["ada@example.com"]
+
+    listing = editor_client.get(SUBSCRIBERS, {"q": "Lovelace"}).content.decode()
+    assert "ada@example.com" in listing
+    assert "grace@example.com" not in listing
+
+
+def test_subscriber_filters_narrow_the_list(editor_client, directory, newsletter):
+    assert exported_emails(editor_client, status="bounced") == ["bounced@example.com"]
+    assert exported_emails(editor_client, subscriptions__newsletter=newsletter.pk) == [
+        "ada@example.com",
+        "ben@example.com",
+        "bounced@example.com",
+        "grace@example.com",
+        "linus@example.com",
+    ]
+
+
+def test_a_subscriber_with_two_matching_subscriptions_is_listed_once(editor_client, directory):
+    assert exported_emails(editor_client, subscriptions__status="active") == [
+        "ada@example.com",
+        "ben@example.com",
+        "bounced@example.com",
+        "grace@example.com",
+        "linus@example.com",
+    ]
+    listing = editor_client.get(SUBSCRIBERS, {"subscriptions__status": "active"})
+    rows = BeautifulSoup(listing.content, "html.parser").select("tbody tr")
+    assert [row.get_text() for row in rows if "ada@example.com" in row.get_text()] != []
+    assert len([row for row in rows if "ada@example.com" in row.get_text()]) == 1
+
+
+def test_newsletter_and_status_filters_apply_to_the_same_subscription(
+    editor_client, directory, newsletter
+):
+    # "Who left the weekly?" Grace and Linus. Ben left the other one and still reads the weekly.
+    assert exported_emails(
+        editor_client, subscriptions__newsletter=newsletter.pk, subscriptions__status="unsubscribed"
+    ) == ["grace@example.com", "linus@example.com"]
+
+
+def test_deliveries_list_filters_by_issue_and_exports(editor_client, newsletter, directory):
+    sent = IssuePageFactory(parent=newsletter, subject="Sent issue")
+    other = IssuePageFactory(parent=newsletter, subject="Other issue")
+    Delivery.objects.create(issue=sent, subscriber=directory["ada"], status="sent")
+    Delivery.objects.create(issue=sent, subscriber=directory["grace"], status="failed")
+    Delivery.objects.create(issue=other, subscriber=directory["ada"], status="pending")
+
+    rows = export_rows(editor_client, reverse("deliveries:index"), issue=sent.pk)
+
+    assert sorted((row["Subscriber"], row["Status"]) for row in rows) == [
+        ("ada@example.com", "sent"),
+        ("grace@example.com", "failed"),
+    ]
+    failed = export_rows(editor_client, reverse("deliveries:index"), status="failed")
+    assert [row["Subscriber"] for row in failed] == ["grace@example.com"]
+
+
+def test_nobody_adds_a_delivery_by_hand(client, superuser):
+    client.force_login(superuser)
+
+    response = client.get(reverse("deliveries:index"))
+
+    assert reverse("deliveries:add") not in response.content.decode()
+    assert client.post(reverse("deliveries:add"), {"status": "sent"}).status_code == 302
+    assert not Delivery.objects.exists()
