@@ -121,10 +121,7 @@ def confirm(subscriber: Subscriber) -> list[NewsletterPage]:
         pending.update(status=Status.ACTIVE, confirmed_at=now, unsubscribed_at=None)
         if newsletter_ids:
             Subscriber.objects.filter(pk=subscriber.pk, consent_at=None).update(consent_at=now)
-            # They opted in again, by their own hand: an earlier "unsubscribe from all" is over.
-            Suppression.objects.filter(
-                email_hash=email_hash(subscriber.email), reason=Suppression.Reason.UNSUBSCRIBED
-            ).delete()
+            lift_unsubscribe_all(subscriber)
     return list(NewsletterPage.objects.filter(pk__in=newsletter_ids))
 
 
@@ -142,17 +139,34 @@ def unsubscribe(subscriber: Subscriber, newsletter_ids: list[int] | None = None)
 
 
 def set_preferences(subscriber: Subscriber, wanted_ids: set[int]) -> None:
-    """Keep exactly the wanted newsletters among those the subscriber confirmed before."""
+    """Keep exactly the wanted newsletters, turning on any that were off."""
     now = timezone.now()
-    subscriptions = Subscription.objects.filter(subscriber=subscriber)
-    subscriptions.filter(status=Status.ACTIVE).exclude(newsletter_id__in=wanted_ids).update(
-        status=Status.UNSUBSCRIBED, unsubscribed_at=now
-    )
-    # Turning one back on is allowed here: the preference link proves the address is theirs.
-    for newsletter_id in wanted_ids:
-        Subscription.objects.update_or_create(
-            subscriber=subscriber,
-            newsletter_id=newsletter_id,
-            defaults={"status": Status.ACTIVE, "unsubscribed_at": None, "confirmed_at": now},
-            create_defaults={"status": Status.ACTIVE, "confirmed_at": now, "source": "preferences"},
+    with transaction.atomic():
+        subscriptions = Subscription.objects.filter(subscriber=subscriber)
+        subscriptions.filter(status=Status.ACTIVE).exclude(newsletter_id__in=wanted_ids).update(
+            status=Status.UNSUBSCRIBED, unsubscribed_at=now
         )
+        # Turning one back on is allowed here: the preference link proves the address is theirs.
+        already = set(
+            subscriptions.filter(status=Status.ACTIVE).values_list("newsletter_id", flat=True)
+        )
+        for newsletter_id in wanted_ids - already:
+            Subscription.objects.update_or_create(
+                subscriber=subscriber,
+                newsletter_id=newsletter_id,
+                defaults={"status": Status.ACTIVE, "unsubscribed_at": None, "confirmed_at": now},
+                create_defaults={
+                    "status": Status.ACTIVE,
+                    "confirmed_at": now,
+                    "source": "preferences",
+                },
+            )
+        if wanted_ids:
+            lift_unsubscribe_all(subscriber)
+
+
+def lift_unsubscribe_all(subscriber: Subscriber) -> None:
+    """They opted in again by their own hand: an earlier "unsubscribe from all" is over."""
+    Suppression.objects.filter(
+        email_hash=email_hash(subscriber.email), reason=Suppression.Reason.UNSUBSCRIBED
+    ).delete()
