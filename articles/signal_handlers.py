@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from taggit.models import Tag
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import (
     page_published,
     page_slug_changed,
@@ -30,6 +30,13 @@ def page_changed(sender, **kwargs):
 def page_or_snippet_deleted(sender, instance, **kwargs):
     if isinstance(instance, Page | Author | Series | Site | Tag):
         clear_page_cache()
+
+
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+def privacy_changed(sender, **kwargs):
+    """A page made private must leave listings, feeds and the cache at once."""
+    clear_page_cache()
 
 
 @receiver(post_save, sender=Author)

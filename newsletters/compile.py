@@ -22,7 +22,8 @@ def candidates(issue: IssuePage):
     since = timezone.now() - timedelta(days=newsletter.lookback_days)
     if (previous := previous_issue(issue)) and previous.first_published_at > since:
         since = previous.first_published_at
-    articles = ArticlePage.objects.live().public().filter(date__gt=since)
+    # Published since, not dated since: a draft started before the last issue still counts.
+    articles = ArticlePage.objects.live().public().filter(first_published_at__gt=since)
 
     rules = Q()
     if sections := list(newsletter.compile_sections.all()):

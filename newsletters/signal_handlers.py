@@ -13,6 +13,10 @@ from newsletters.tasks import start_workers
 @receiver(page_published, sender=IssuePage)
 def issue_published(sender, instance, revision, **kwargs):
     """Deliver on first publication only; a later publish just updates the web copy."""
+    if not instance.live:
+        return  # only scheduled (Wagtail signals that too): publish_scheduled sends it on time
+    if kwargs.get("alias") or instance.alias_of_id:
+        return  # an alias mirrors an issue already sent; republishing the original updates it
     if IssueSend.objects.filter(issue=instance).exists():
         return
     # Set only on revisions published by the scheduler: the time the issue was due.

@@ -117,10 +117,14 @@ def confirm(subscriber: Subscriber) -> list[NewsletterPage]:
         pending = Subscription.objects.select_for_update().filter(
             subscriber=subscriber, status__in=[Status.PENDING]
         )
-        newsletter_ids = list(pending.values_list("newsletter_id", flat=True))
+        confirmed = list(pending.values_list("newsletter_id", "source"))
+        newsletter_ids = [newsletter_id for newsletter_id, _ in confirmed]
         pending.update(status=Status.ACTIVE, confirmed_at=now, unsubscribed_at=None)
-        if newsletter_ids:
-            Subscriber.objects.filter(pk=subscriber.pk, consent_at=None).update(consent_at=now)
+        if confirmed:
+            # The consent record: when they confirmed, and the page they asked from.
+            Subscriber.objects.filter(pk=subscriber.pk).update(
+                consent_at=now, consent_source=confirmed[0][1][:255]
+            )
             lift_unsubscribe_all(subscriber)
     return list(NewsletterPage.objects.filter(pk__in=newsletter_ids))
 

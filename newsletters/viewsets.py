@@ -14,13 +14,25 @@ from newsletters.models import Delivery, NewsletterPage, Subscriber, Subscriptio
 
 
 class DeliveryPermissionPolicy(ModelPermissionPolicy):
-    """Only delivery writes ledger rows: nobody, superusers included, adds one by hand."""
+    """The ledger is written by delivery alone: nobody, superusers included, edits it by hand
+    ("Retry failed" on the issue is the one sanctioned change)."""
 
     def user_has_permission(self, user, action):
-        return action != "add" and super().user_has_permission(user, action)
+        return action not in ("add", "change", "delete") and super().user_has_permission(
+            user, action
+        )
+
+
+class SubscriberPermissionPolicy(ModelPermissionPolicy):
+    """A subscriber leaves through "Erase (GDPR)", which keeps the suppression hash and scrubs
+    the audit log; a plain delete would do neither."""
+
+    def user_has_permission(self, user, action):
+        return action != "delete" and super().user_has_permission(user, action)
 
 
 register_permission_policy(Delivery, DeliveryPermissionPolicy(Delivery))
+register_permission_policy(Subscriber, SubscriberPermissionPolicy(Subscriber))
 
 
 class SubscriberIndexView(IndexView):

@@ -86,6 +86,8 @@ class ArticlePageFactory(wagtail_factories.PageFactory):
     dek = factory.LazyAttribute(lambda obj: f"What {obj.title} means.")
     summary = factory.LazyAttribute(lambda obj: f"Summary of {obj.title}.")
     date = factory.Sequence(lambda n: FIRST_ARTICLE_DATE + timedelta(hours=n))
+    # Published when dated, as an article written and published the same day is.
+    first_published_at = factory.SelfAttribute("date")
     body = factory.LazyAttribute(lambda obj: [paragraph(f"The body of {obj.title}.")])
 
     class Meta:

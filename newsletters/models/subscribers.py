@@ -47,6 +47,13 @@ class Subscriber(models.Model):
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
+        if (
+            self.pk
+            and self.email
+            != type(self).objects.filter(pk=self.pk).values_list("email", flat=True).first()
+        ):
+            # Links already mailed to the old address must not manage the new one.
+            self.token_version += 1
         super().save(*args, **kwargs)
 
     @property

@@ -248,6 +248,9 @@ SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", "") or SECRET_KEY
 
 EMAIL_CONFIG = env.dj_email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# Without a timeout a server that accepts the connection and then goes silent would hold a
+# worker forever; keep it well inside DELIVERY_LEASE_SECONDS.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Outlet <newsroom@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -182,3 +182,19 @@ def test_compile_stops_at_the_newsletters_maximum(editor_client, newsletter, sec
     editor_client.post(action_url("compile", issue))
 
     assert compiled_titles(issue) == ["0 hours old", "1 hours old", "2 hours old"]
+
+
+def test_an_article_dated_before_the_previous_issue_but_published_since_is_compiled(
+    editor_client, blank_issue, section
+):
+    now = timezone.now()
+    late = ArticlePageFactory(
+        parent=section,
+        title="Started long ago, published yesterday",
+        date=now - timedelta(days=6),
+        first_published_at=now - timedelta(days=1),
+    )
+
+    editor_client.post(action_url("compile", blank_issue))
+
+    assert late.title in compiled_titles(blank_issue)

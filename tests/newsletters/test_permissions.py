@@ -32,7 +32,8 @@ EXPECTED = {
     "subscribers:index_results": (OK, OK),
     "subscribers:add": (OK, OK),
     "subscribers:edit": (OK, OK),
-    "subscribers:delete": (OK, OK),
+    # A subscriber leaves through "Erase (GDPR)", never a plain delete that keeps no hash.
+    "subscribers:delete": (DENIED, DENIED),
     "subscribers:history": (OK, OK),
     "subscribers:history_results": (OK, OK),
     "subscribers:usage": (OK, OK),
@@ -40,13 +41,13 @@ EXPECTED = {
     "deliveries:index": (OK, OK),
     "deliveries:index_results": (OK, OK),
     "deliveries:inspect": (OK, OK),
-    # The ledger is written by delivery alone: editors watch it, nobody adds rows by hand.
+    # The ledger is written by delivery alone: editors watch it, nobody edits rows by hand.
     "deliveries:add": (DENIED, DENIED),
-    "deliveries:edit": (DENIED, OK),
-    "deliveries:delete": (DENIED, OK),
-    "deliveries:history": (DENIED, OK),
-    "deliveries:history_results": (DENIED, OK),
-    "deliveries:usage": (DENIED, OK),
+    "deliveries:edit": (DENIED, DENIED),
+    "deliveries:delete": (DENIED, DENIED),
+    "deliveries:history": (DENIED, DENIED),
+    "deliveries:history_results": (DENIED, DENIED),
+    "deliveries:usage": (DENIED, DENIED),
 }
 
 
