@@ -2,9 +2,11 @@
 
 The promise (see shared/reliability.md): no subscriber is ever missed, and a crash duplicates
 at most the message in flight. Rows are claimed under a lease; a worker that dies leaves its
-rows to be reclaimed when the lease runs out, flagged `uncertain` if they were being sent.
+rows to be reclaimed when the lease runs out, the one it may have had in flight flagged
+`uncertain`.
 """
 
+import contextlib
 import logging
 import smtplib
 import uuid
@@ -25,13 +27,17 @@ logger = logging.getLogger(__name__)
 Status = Delivery.Status
 
 
+class Paused(Exception):
+    """Nothing can be sent now, through no reader's fault (the server is unreachable, or
+    refuses our sender): the rest of the batch waits, and no attempt is counted."""
+
+
 @dataclass(frozen=True)
 class SmtpOutcome:
-    """What an SMTP error means for the message and for the connection."""
+    """What an SMTP error during a message means for the message and for the connection."""
 
     permanent: bool  # 5xx: the address is refused; never retry
     reconnect: bool  # the connection is unusable (421, dropped): open a new one
-    server_down: bool  # could not talk to the server at all: pause, count no attempt
     detail: str
 
 
@@ -42,15 +48,13 @@ def classify(error: Exception) -> SmtpOutcome:
     elif isinstance(error, smtplib.SMTPResponseException):
         code, text = error.smtp_code, error.smtp_error
     elif isinstance(error, smtplib.SMTPServerDisconnected | OSError):
-        return SmtpOutcome(False, True, True, f"connection: {error}")
+        return SmtpOutcome(False, True, f"connection: {error}")
     else:
-        return SmtpOutcome(False, True, False, f"{type(error).__name__}: {error}")
+        return SmtpOutcome(False, True, f"{type(error).__name__}: {error}")
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
     detail = f"{code} {text}"[:500]
-    return SmtpOutcome(
-        permanent=500 <= code < 600, reconnect=code == 421, server_down=False, detail=detail
-    )
+    return SmtpOutcome(permanent=500 <= code < 600, reconnect=code == 421, detail=detail)
 
 
 def claimable(now) -> Q:
@@ -69,30 +73,41 @@ def claim_batch(issue_id: int, size: int) -> tuple[str, list[Delivery]]:
         ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:size])
         if not ids:
             return token, []
-        # In flight when their worker died: the server may have accepted them.
-        Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_until__lt=now).update(
-            uncertain=True, attempts=F("attempts") + 1
+        # Left by a worker that died. A batch is sent in order and each row recorded as soon
+        # as it is sent, so only the first row a dead worker left can have been in flight:
+        # the server may have accepted it. The others were never tried.
+        dead = Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_until__lt=now)
+        in_flight = (
+            Delivery.objects.filter(
+                status=Status.SENDING, claim_token__in=dead.values("claim_token")
+            )
+            .values("claim_token")
+            .annotate(first=Min("pk"))
+            .values("first")
         )
+        dead.filter(pk__in=in_flight).update(uncertain=True, attempts=F("attempts") + 1)
         # Re-checking the condition makes the claim safe where SKIP LOCKED is not available.
         Delivery.objects.filter(claimable(now), pk__in=ids).update(
             status=Status.SENDING,
             claim_token=token,
             claimed_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
         )
-    rows = Delivery.objects.filter(claim_token=token).select_related("subscriber").order_by("pk")
+    rows = (
+        Delivery.objects.filter(pk__in=ids, claim_token=token)
+        .select_related("subscriber")
+        .order_by("pk")
+    )
     return token, list(rows)
 
 
-def still_wanted(rows: list[Delivery], newsletter_id: int) -> set[int]:
-    """Subscribers among `rows` who are still subscribed and mailable right now."""
-    return set(
-        Subscription.objects.filter(
-            newsletter_id=newsletter_id,
-            status=Subscription.Status.ACTIVE,
-            subscriber__status=Subscriber.Status.ACTIVE,
-            subscriber_id__in=[row.subscriber_id for row in rows],
-        ).values_list("subscriber_id", flat=True)
-    )
+def still_wanted(row: Delivery, newsletter_id: int) -> bool:
+    """Whether the row's subscriber is still subscribed and mailable right now."""
+    return Subscription.objects.filter(
+        newsletter_id=newsletter_id,
+        status=Subscription.Status.ACTIVE,
+        subscriber__status=Subscriber.Status.ACTIVE,
+        subscriber_id=row.subscriber_id,
+    ).exists()
 
 
 def record(row: Delivery, token: str, **fields) -> None:
@@ -113,26 +128,57 @@ class BatchSender:
         self.connection = get_connection()
 
     def send(self, rows: list[Delivery]) -> bool:
-        """Send every row; False if the server could not be reached (the rest wait)."""
-        wanted = still_wanted(rows, self.rendered.newsletter_id)
+        """Send every row; False if sending is paused (the rest wait)."""
+        # A slow server can make a batch outlive its lease, and another worker would then
+        # send its rows again: past half its lease, a batch gives the rest back instead.
+        give_back_at = timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS / 2)
         try:
             for index, row in enumerate(rows):
-                if row.subscriber_id not in wanted:
+                if timezone.now() >= give_back_at:
+                    self.release(rows[index:], retry_in=0)
+                    return True
+                # Asked just before sending, not once per batch: a reader who leaves while
+                # the batch is going out is not mailed afterwards.
+                if not still_wanted(row, self.rendered.newsletter_id):
                     record(row, self.token, status=Status.SKIPPED)
                     continue
-                if not self.send_one(row):
-                    self.release(rows[index:])
+                try:
+                    self.connect()
+                    self.send_one(row)
+                except Paused as pause:
+                    retry_in = settings.DELIVERY_RETRY_SECONDS
+                    self.release(rows[index:], retry_in=retry_in, reason=f"{pause}; will retry")
+                    logger.warning("Sending issue %s paused: %s", row.issue_id, pause)
                     return False
         finally:
-            self.connection.close()
+            self.disconnect()
         return True
 
-    def send_one(self, row: Delivery) -> bool:
+    def connect(self) -> None:
+        """Open the batch's connection unless it is open.
+
+        Opened here, not by send_messages(), which would open and close one per message.
+        """
+        try:
+            self.connection.open()
+        except (smtplib.SMTPException, OSError) as error:
+            self.disconnect()
+            raise Paused(f"SMTP server unreachable: {error}") from error
+
+    def disconnect(self) -> None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.connection.close()
+
+    def send_one(self, row: Delivery) -> None:
         message = self.rendered.message_for(row.subscriber, connection=self.connection)
         try:
             self.connection.send_messages([message])
+        except smtplib.SMTPSenderRefused as error:
+            # About us (a relay misconfigured, a rate limit), never about this reader.
+            raise Paused(f"sender refused: {classify(error).detail}") from error
         except (smtplib.SMTPException, OSError) as error:
-            return self.failed(row, classify(error))
+            self.failed(row, classify(error))
+            return
         record(
             row,
             self.token,
@@ -141,17 +187,14 @@ class BatchSender:
             message_id=message.extra_headers["Message-ID"],
             last_error="",
         )
-        return True
 
-    def failed(self, row: Delivery, outcome: SmtpOutcome) -> bool:
+    def failed(self, row: Delivery, outcome: SmtpOutcome) -> None:
         if outcome.reconnect:
-            self.connection.close()  # the next message opens a fresh connection
-        if outcome.server_down:
-            return False
+            self.disconnect()  # the next message opens a fresh connection
         if outcome.permanent:
             record(row, self.token, status=Status.BOUNCED, last_error=outcome.detail)
             suppress_bounced(row.subscriber)
-            return True
+            return
         attempts = row.attempts + 1
         if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
             record(
@@ -166,16 +209,16 @@ class BatchSender:
                 next_attempt_at=timezone.now() + backoff(attempts),
                 last_error=outcome.detail,
             )
-        return True
 
-    def release(self, rows: list[Delivery]) -> None:
-        """Give rows back untried while the server is unreachable: no attempt is counted."""
-        later = timezone.now() + timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
+    def release(self, rows: list[Delivery], *, retry_in: float, reason: str = "") -> None:
+        """Give rows back untried (sending is paused, the lease runs short): no attempt is
+        counted."""
+        later = timezone.now() + timedelta(seconds=retry_in)
         Delivery.objects.filter(pk__in=[row.pk for row in rows], claim_token=self.token).update(
             status=Status.PENDING,
             claim_token="",
             next_attempt_at=later,
-            last_error="SMTP server unreachable; will retry",
+            **({"last_error": reason} if reason else {}),
         )
 
 
@@ -197,8 +240,7 @@ def deliver(issue_id: int) -> str:
             finish_if_done(issue_id)
             return "done"
         if not BatchSender(rendered, token).send(rows):
-            logger.warning("SMTP server unreachable while sending issue %s; pausing", issue_id)
-            return "server down"
+            return "paused"  # the sweep resumes it
 
 
 def finish_if_done(issue_id: int) -> bool:

@@ -1,7 +1,9 @@
 """The test suite: fast hashing, in-memory caches, SQLite unless DATABASE_URL says otherwise."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import REDIS_URL, env, redis_database
+from .base import DATABASES, REDIS_URL, VAR_DIR, env, redis_database
 
 SECRET_KEY = "test-secret-key"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -32,7 +34,22 @@ else:
         },
     }
 
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that the worker processes the delivery tests start can open it;
+    # one per test run (pytest-django adds the xdist worker to the name).
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    # No fsync per commit: a killed process loses nothing it committed, only a power cut would.
+    DATABASES["default"]["OPTIONS"]["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Likewise: commits return before the WAL is flushed (a server crash could lose the last).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+
+# Mail stays in memory, unless a test points a worker process at its SMTP sink (EMAIL_URL).
+if not env.str("EMAIL_URL", ""):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -42,6 +59,8 @@ WAGTAILADMIN_BASE_URL = "http://localhost"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-# Tasks run where they are enqueued, unless a test starts real workers (tests/newsletters).
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Tasks run where they are enqueued, unless a test starts real workers (tests/newsletters):
+# those run with TASKS_BACKEND=database or rq.
+if env.str("TASKS_BACKEND", "") not in ("database", "rq"):
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SUPPRESSION_HASH_KEY = "test-suppression-key"

@@ -1,0 +1,399 @@
+"""Delivery against a real SMTP server on 127.0.0.1, in this process (see reliability.md,
+"Sending"): a clean send, transient and permanent refusals, an address that keeps failing, a
+server that goes away or refuses our sender, readers who leave or join while an issue is going
+out, and scheduled sends (on time, or missed and marked).
+
+Tasks run where they are enqueued (test settings), so publishing delivers before it returns;
+the tests that need real worker processes are in test_delivery_workers.py.
+"""
+
+# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
+# ruff: noqa: F401, F811
+
+import io
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+from wagtail.models import PageLogEntry
+
+from newsletters.models import (
+    Delivery,
+    IssuePage,
+    IssueSend,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
+from newsletters.sweep import sweep
+from tests.newsletters.delivery_fixtures import (
+    add_subscribers,
+    assert_counts_add_up,
+    assert_each_mailed_once,
+    ledger,
+    mail_to_sink,
+    make_issue,
+    newsletter,
+    publish,
+    send_state,
+    sink,
+)
+
+Status = Delivery.Status
+pytestmark = pytest.mark.django_db
+
+
+def test_clean_send_mails_everyone_once_over_a_connection_per_batch(
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks
+):
+    sink = mail_to_sink
+    emails = add_subscribers(newsletter, 200)
+    issue = make_issue(newsletter)
+
+    with (
+        override_settings(DELIVERY_BATCH_SIZE=50),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        publish(issue)
+
+    assert_each_mailed_once(sink, emails)
+    assert sink.received_count() == 200
+    assert send_state(issue) == IssueSend.State.SENT
+    assert ledger(issue) == {Status.SENT: 200}
+    assert_counts_add_up(issue)
+    assert IssueSend.objects.get(issue=issue).recipients == 200
+    # One connection per batch of 50, not one per message.
+    assert sink.connections <= 200 // 50 + 1, sink.connections
+    # Each row records the Message-ID the server received.
+    received_ids = {received.message_id for received in sink.messages}
+    assert set(Delivery.objects.filter(issue=issue).values_list("message_id", flat=True)) == (
+        received_ids
+    )
+    assert len(received_ids) == 200
+    message = sink.messages[0].message
+    assert message["Subject"] == "Tariffs, chips and tea"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_publishing_again_sends_nothing(
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks
+):
+    sink = mail_to_sink
+    add_subscribers(newsletter, 20)
+    issue = make_issue(newsletter)
+    for _ in range(3):  # then typo fixes
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(issue)
+    assert sink.received_count() == 20
+    assert IssueSend.objects.filter(issue=issue).count() == 1
+    assert Delivery.objects.filter(issue=issue).count() == 20
+
+
+TRANSIENT_FAULTS = [
+    pytest.param("RCPT", (451, 421), id="rcpt-451-421"),
+    pytest.param("DATA", (451, 421), id="data-451-421"),
+    pytest.param("RCPT", (0,), id="rcpt-connection-dropped"),
+]
+
+
+@pytest.mark.parametrize(("stage", "codes"), TRANSIENT_FAULTS)
+def test_transient_refusals_are_retried_on_a_fresh_connection(
+    stage, codes, mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+):
+    sink = mail_to_sink
+    # A fifth of the attempts fail; an address fails at most twice, fewer than the attempts
+    # allowed, so every message must get through in the end.
+    if codes == (0,):
+        sink.drop(0.2, stage=stage, limit_per_address=2)
+    else:
+        sink.transient(0.2, codes=codes, stage=stage, limit_per_address=2)
+    emails = add_subscribers(newsletter, 200)
+    issue = make_issue(newsletter)
+    settings.DELIVERY_RETRY_SECONDS = 0  # retries are due at once: one run finishes the send
+    settings.DELIVERY_BATCH_SIZE = 50
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(issue)
+
+    assert_each_mailed_once(sink, emails)
+    assert ledger(issue) == {Status.SENT: 200}
+    assert send_state(issue) == IssueSend.State.SENT
+    faults = [e for e in sink.events if e.verb == stage and e.code != 250]
+    assert 20 <= len(faults) <= 80, len(faults)  # the faults did happen, about 20 %
+    attempts = list(Delivery.objects.filter(issue=issue).values_list("attempts", flat=True))
+    assert max(attempts) <= settings.DELIVERY_MAX_ATTEMPTS
+    assert sum(attempts) == len(faults)  # each failure counted once, against its own row
+    # A connection the server closed (421, dropped) is never used again: the next message
+    # goes out on a new connection that starts with EHLO. After a 451 the same one goes on
+    # (unless that was the batch's last message).
+    events = sink.events
+    carried_on = []
+    for index, fault in enumerate(events):
+        if fault.verb != stage or fault.code == 250:
+            continue
+        following = next((e for e in events[index + 1 :] if e.verb == "MAIL"), None)
+        if following is None:
+            continue  # the very last message
+        if fault.code in (0, 421):
+            assert following.connection != fault.connection, (fault, following)
+            assert any(e.verb == "EHLO" and e.connection == following.connection for e in events)
+        else:
+            carried_on.append(following.connection == fault.connection)
+    if carried_on:
+        assert sum(carried_on) >= 0.75 * len(carried_on), carried_on
+
+
+def test_permanent_refusals_bounce_once_and_are_never_mailed_again(
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+):
+    sink = mail_to_sink
+    emails = add_subscribers(newsletter, 60)
+    refused = set(emails[5:60:10])  # six addresses, in several batches
+    sink.refuse(refused, 550)
+    settings.DELIVERY_BATCH_SIZE = 20
+    first = make_issue(newsletter)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(first)
+
+    bounced = Delivery.objects.filter(issue=first, status=Status.BOUNCED)
+    assert set(bounced.values_list("subscriber__email", flat=True)) == refused
+    assert set(bounced.values_list("attempts", flat=True)) == {0}  # no retry was made
+    assert all(row.last_error.startswith("550") for row in bounced)
+    assert ledger(first) == {Status.SENT: 54, Status.BOUNCED: 6}
+    assert send_state(first) == IssueSend.State.SENT
+    assert_counts_add_up(first)
+    for address in refused:
+        assert Subscriber.objects.get(email=address).status == Subscriber.Status.BOUNCED
+        assert Suppression.covers(address)
+    rcpts = [e.address for e in sink.events if e.verb == "RCPT"]
+    assert all(rcpts.count(address) == 1 for address in refused)
+
+    second = make_issue(newsletter)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(second)
+
+    rcpts = [e.address for e in sink.events if e.verb == "RCPT"]
+    assert all(rcpts.count(address) == 1 for address in refused), "mailed again"
+    assert not Delivery.objects.filter(issue=second, subscriber__email__in=refused).exists()
+    assert ledger(second) == {Status.SENT: 54}
+    assert sink.counts() == {
+        address: 2 for address in emails if address not in refused
+    }  # everyone else got both issues, once each
+
+
+@pytest.mark.parametrize("mode", ["hangup", "refuse"])
+def test_a_server_down_mid_send_pauses_it_and_resumes_when_it_returns(
+    mode, mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+):
+    sink = mail_to_sink
+    emails = add_subscribers(newsletter, 200)
+    issue = make_issue(newsletter)
+    settings.DELIVERY_BATCH_SIZE = 50
+    settings.DELIVERY_RETRY_SECONDS = 1
+    sink.down_after(60, mode=mode)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(issue)  # both delivery tasks run, and find the server gone
+
+    assert sink.received_count() == 60
+    assert sink.is_down
+
+    def paused():
+        counts = ledger(issue)
+        assert counts[Status.FAILED] == 0, "a server that is down fails nobody"
+        assert counts[Status.SENT] == 60
+        assert counts[Status.PENDING] == 140
+        assert send_state(issue) == IssueSend.State.SENDING  # never "sent" with rows pending
+        # At most the message the server went away under counts an attempt.
+        assert Delivery.objects.filter(issue=issue, attempts__gt=0).count() <= 1
+
+    paused()
+    # The scheduler keeps ticking while the server is down: each tick makes at most one
+    # connection attempt, then gives up until the next (no hot loop).
+    ticks = 6
+    for _ in range(ticks):
+        sweep()
+        time.sleep(0.2)
+    paused()
+    if mode == "hangup":
+        assert sink.attempts_while_down <= 2 + ticks, sink.attempts_while_down
+    assert sink.received_count() == 60
+
+    sink.up()
+    deadline = time.monotonic() + 20
+    while send_state(issue) != IssueSend.State.SENT and time.monotonic() < deadline:
+        time.sleep(0.5)  # the retry delay
+        sweep()
+
+    assert_each_mailed_once(sink, emails)
+    assert ledger(issue) == {Status.SENT: 200}
+    assert send_state(issue) == IssueSend.State.SENT
+    assert_counts_add_up(issue)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_readers_who_leave_mid_send_are_not_mailed_and_newcomers_wait(mail_to_sink, newsletter):
+    from newsletters.subscribing import confirm, unsubscribe
+
+    sink = mail_to_sink
+    emails = add_subscribers(newsletter, 100)
+    pending = add_subscribers(newsletter, 1, prefix="pending", status=Subscription.Status.PENDING)
+    issue = make_issue(newsletter)
+    # While the 10th message is with the server: two readers leave this newsletter (one
+    # later in the same batch, one in the next batch), one leaves everything, a pending
+    # reader confirms and a new reader arrives.
+    leavers = [emails[30], emails[80]]
+    leaves_all = emails[40]
+    newcomer = []
+
+    def meanwhile():
+        for address in leavers:
+            unsubscribe(Subscriber.objects.get(email=address), [newsletter.pk])
+        unsubscribe(Subscriber.objects.get(email=leaves_all))
+        confirm(Subscriber.objects.get(email=pending[0]))
+        newcomer.extend(add_subscribers(newsletter, 1, prefix="newcomer"))
+
+    sink.hooks[10] = meanwhile
+
+    with override_settings(DELIVERY_BATCH_SIZE=50):
+        publish(issue)
+
+    assert newcomer, "the hook ran"
+    gone = {*leavers, leaves_all}
+    counts = sink.counts()
+    assert not gone & set(counts), f"mailed after unsubscribing: {gone & set(counts)}"
+    assert not counts[pending[0]] and not counts[newcomer[0]], "joined after the issue went live"
+    assert set(counts) == set(emails) - gone
+    assert all(n == 1 for n in counts.values())
+    skipped = Delivery.objects.filter(issue=issue, status=Status.SKIPPED)
+    assert set(skipped.values_list("subscriber__email", flat=True)) == gone
+    assert not Delivery.objects.filter(
+        issue=issue, subscriber__email__in=[pending[0], newcomer[0]]
+    ).exists()
+    assert ledger(issue) == {Status.SENT: 97, Status.SKIPPED: 3}
+    assert IssueSend.objects.get(issue=issue).recipients == 100
+    assert_counts_add_up(issue)
+
+
+def schedule(issue, seconds_from_now: float):
+    """An editor schedules the issue with Wagtail's go-live time."""
+    issue = IssuePage.objects.get(pk=issue.pk)
+    issue.go_live_at = timezone.now() + timedelta(seconds=seconds_from_now)
+    issue.save_revision().publish()
+    issue.refresh_from_db()
+    assert not issue.live
+    return issue.go_live_at
+
+
+def run_publish_scheduled(django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("publish_scheduled", stdout=io.StringIO())
+
+
+def test_a_scheduled_issue_is_sent_at_its_time_not_before(
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks
+):
+    sink = mail_to_sink
+    emails = add_subscribers(newsletter, 30)
+    issue = make_issue(newsletter)
+    due = schedule(issue, 1.5)
+
+    run_publish_scheduled(django_capture_on_commit_callbacks)  # too early
+    assert not IssueSend.objects.filter(issue=issue).exists()
+    assert sink.received_count() == 0
+
+    time.sleep(max(0, (due - timezone.now()).total_seconds()) + 0.2)
+    run_publish_scheduled(django_capture_on_commit_callbacks)
+
+    assert IssuePage.objects.get(pk=issue.pk).live
+    send = IssueSend.objects.get(issue=issue)
+    assert send.state == IssueSend.State.SENT
+    assert send.scheduled_for == due
+    assert_each_mailed_once(sink, emails)
+    assert all(received.rcpt in emails for received in sink.messages)
+
+
+def test_a_schedule_missed_by_more_than_the_lateness_is_marked_and_sends_nothing(
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+):
+    sink = mail_to_sink
+    add_subscribers(newsletter, 30)
+    issue = make_issue(newsletter)
+    settings.DELIVERY_MAX_LATENESS_SECONDS = 1  # 24 hours in production
+    due = schedule(issue, 0.5)
+
+    # The scheduler was down: it runs again when the issue is more than the lateness late.
+    time.sleep(max(0, (due - timezone.now()).total_seconds()) + 1.5)
+    run_publish_scheduled(django_capture_on_commit_callbacks)
+
+    assert IssuePage.objects.get(pk=issue.pk).live  # the web copy is up
+    send = IssueSend.objects.get(issue=issue)
+    assert send.state == IssueSend.State.MISSED
+    assert send.scheduled_for == due
+    assert send.recipients == 0
+    assert not Delivery.objects.filter(issue=issue).exists()
+    assert PageLogEntry.objects.filter(page=issue, action="newsletters.send").exists()
+    # Neither a sweep nor a later publish (a typo fix) sends it silently late.
+    sweep()
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(issue)
+    assert sink.received_count() == 0
+    assert IssueSend.objects.get(issue=issue).state == IssueSend.State.MISSED
+
+
+def test_an_address_that_keeps_failing_fails_after_the_attempts_allowed(
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+):
+    sink = mail_to_sink
+    emails = add_subscribers(newsletter, 10)
+    sink.transient(1.0, codes=(451,), addresses=[emails[3]], limit_per_address=None)
+    settings.DELIVERY_RETRY_SECONDS = 0  # retries are due at once: one run gets to the end
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(issue := make_issue(newsletter))
+
+    row = Delivery.objects.get(issue=issue, subscriber__email=emails[3])
+    assert row.status == Status.FAILED
+    assert row.attempts == settings.DELIVERY_MAX_ATTEMPTS
+    assert row.last_error.startswith("451")
+    tried = [e for e in sink.events if e.verb == "RCPT" and e.address == emails[3]]
+    assert len(tried) == settings.DELIVERY_MAX_ATTEMPTS
+    assert ledger(issue) == {Status.SENT: 9, Status.FAILED: 1}
+    assert send_state(issue) == IssueSend.State.SENT
+    assert_counts_add_up(issue)
+
+
+def test_a_server_that_refuses_our_sender_bounces_no_one(
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+):
+    """A 5xx to MAIL FROM (relay misconfigured, sender not allowed) is about us, not about
+    the readers: nobody is bounced or suppressed, the send waits until it is fixed."""
+    sink = mail_to_sink
+    emails = add_subscribers(newsletter, 60)
+    issue = make_issue(newsletter)
+    settings.DELIVERY_BATCH_SIZE = 20
+    settings.DELIVERY_RETRY_SECONDS = 1
+    sink.refuse_sender(553)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(issue)
+
+    assert ledger(issue) == {Status.PENDING: 60}
+    assert not Delivery.objects.filter(issue=issue, attempts__gt=0).exists()
+    assert not Subscriber.objects.filter(status=Subscriber.Status.BOUNCED).exists()
+    assert not Suppression.objects.exists()
+    assert send_state(issue) == IssueSend.State.SENDING
+    assert len([e for e in sink.events if e.verb == "MAIL"]) <= 2  # once per delivery task
+
+    sink.rules.clear()  # the configuration is fixed
+    deadline = time.monotonic() + 20
+    while send_state(issue) != IssueSend.State.SENT and time.monotonic() < deadline:
+        time.sleep(0.5)
+        sweep()
+
+    assert_each_mailed_once(sink, emails)
+    assert ledger(issue) == {Status.SENT: 60}

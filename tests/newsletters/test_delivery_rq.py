@@ -1,0 +1,117 @@
+"""Two RQ workers on Redis deliver one issue: no one missed, no one mailed twice
+(reliability.md, "Sending", 10).
+
+The scale-out engine: TASKS_BACKEND=rq, any number of `manage.py rqworker` processes. On
+PostgreSQL (DATABASE_URL, as in CI's second pass) they claim ledger rows side by side with
+SELECT … FOR UPDATE SKIP LOCKED. On SQLite, which has no row locks, the claim's re-checked
+UPDATE keeps them apart; SQLite also turns a second writer away ("database is locked") rather
+than queue it, so there a worker's delivery task may end early and the scheduler's sweep (this
+test) enqueues delivery again. Each test run uses a Redis database of its own (13 + the xdist
+worker's number) and empties it; without a Redis server on 127.0.0.1 the test is skipped.
+"""
+
+# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
+# ruff: noqa: F401, F811
+
+import os
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+from django.test import override_settings
+
+from newsletters.models import Delivery, IssueSend
+from newsletters.sweep import sweep
+from tests.newsletters.delivery_fixtures import (
+    add_subscribers,
+    assert_counts_add_up,
+    assert_each_mailed_once,
+    is_postgres,
+    make_issue,
+    newsletter,
+    processes,
+    publish,
+    send_state,
+    sink,
+    unfinished,
+    wait_until,
+    worker_env,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+RECIPIENTS = 3000
+RQWORKER = ["rqworker", "--job-class", "django_tasks_rq.Job", "default"]  # as the README says
+
+
+def worker_name(n: int) -> str:
+    return f"delivery-{n}-{os.getpid()}"
+
+
+@pytest.fixture
+def redis_url():
+    server = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = server._replace(path=f"/{13 + worker}").geturl()
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {url}: {error}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+def test_two_rq_workers_deliver_one_issue_missing_no_one_and_no_one_twice(
+    redis_url, sink, processes, newsletter
+):
+    from django_rq.queues import get_queue
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+    emails = add_subscribers(newsletter, RECIPIENTS)
+    issue = make_issue(newsletter)
+    env = worker_env(
+        sink,
+        TASKS_BACKEND="rq",
+        REDIS_URL=redis_url,
+        DELIVERY_BATCH_SIZE=50,
+        DELIVERY_LEASE_SECONDS=120,
+    )
+    workers = [processes.start(env, *RQWORKER, "--name", worker_name(n), name="rq") for n in (1, 2)]
+    rq_settings = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 600}}
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend"}}, RQ_QUEUES=rq_settings
+    ):
+        queue = get_queue("default")
+        assert wait_until(lambda: len(queue.connection.smembers("rq:workers")) == 2, 30), (
+            processes.outputs()
+        )
+        publish(issue)  # enqueues one delivery task per worker (DELIVERY_CONCURRENCY = 2)
+
+        deadline = time.monotonic() + 90
+        while unfinished(issue) or send_state(issue) != IssueSend.State.SENT:
+            assert time.monotonic() < deadline, f"{unfinished(issue)} left\n{processes.outputs()}"
+            time.sleep(1)
+            sweep()  # the scheduler's tick
+        registries = [FinishedJobRegistry(queue=queue), FailedJobRegistry(queue=queue)]
+        jobs = [queue.fetch_job(job) for registry in registries for job in registry.get_job_ids()]
+        failed = FailedJobRegistry(queue=queue).get_job_ids()
+
+    assert all(worker.poll() is None for worker in workers), processes.outputs()
+    assert_each_mailed_once(sink, emails)
+    assert sink.received_count() == RECIPIENTS
+    assert Delivery.objects.filter(issue=issue, status=Delivery.Status.SENT).count() == RECIPIENTS
+    assert not Delivery.objects.filter(issue=issue, uncertain=True).exists()
+    assert_counts_add_up(issue)
+    assert {job.worker_name for job in jobs} == {worker_name(1), worker_name(2)}, (
+        "both workers took a delivery task"
+    )
+    if is_postgres():
+        assert not failed, processes.outputs()
+        assert sink.max_open >= 2, "the two workers were sending at the same time"
+    else:
+        assert "Traceback" not in processes.outputs() or "database is locked" in (
+            processes.outputs()
+        ), processes.outputs()

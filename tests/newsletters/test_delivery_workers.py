@@ -1,0 +1,239 @@
+"""Delivery by real worker processes (`manage.py db_worker`) that the tests kill with SIGKILL,
+against a real SMTP server on 127.0.0.1 (see reliability.md, "Sending", promises 2 and 3).
+
+The workers open the test database (a file on SQLite), take tasks from the database queue and
+mail the sink; leases are 2 seconds, so a dead worker's rows come back quickly. This process
+plays the scheduler: its sweep enqueues delivery again for rows a dead worker left.
+"""
+
+# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
+# ruff: noqa: F401, F811
+
+import os
+import random
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from newsletters.models import Delivery, IssuePage, IssueSend
+from newsletters.progress import progress_of
+from newsletters.sweep import sweep
+from tests.newsletters.delivery_fixtures import (
+    DATABASE_TASKS,
+    add_subscribers,
+    assert_counts_add_up,
+    assert_each_mailed_once,
+    database_tasks,
+    is_postgres,
+    make_issue,
+    newsletter,
+    processes,
+    publish,
+    send_state,
+    sink,
+    unfinished,
+    worker_env,
+)
+
+Status = Delivery.Status
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def finish_with_sweeps(issue, processes, timeout: float = 40) -> None:
+    """Act as the scheduler until the issue is sent: sweep every half second."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not unfinished(issue) and send_state(issue) == IssueSend.State.SENT:
+            return
+        with override_settings(TASKS=DATABASE_TASKS):
+            sweep()
+        time.sleep(0.5)
+    raise AssertionError(
+        f"not finished after {timeout}s: {unfinished(issue)} rows left, "
+        f"state {send_state(issue)}\n{processes.outputs()}"
+    )
+
+
+def duplicates_and_uncertain(sink, issue) -> tuple[dict, set]:
+    twice = {address: n for address, n in sink.counts().items() if n > 1}
+    uncertain = set(
+        Delivery.objects.filter(issue=issue, uncertain=True).values_list(
+            "subscriber__email", flat=True
+        )
+    )
+    return twice, uncertain
+
+
+# The point where the worker dies, the how-manyth time the point is reached (the second
+# batch, so that some rows are already sent), and the duplicates that may cause: only a
+# message the server accepted but the worker never recorded can reach a reader twice.
+CRASH_POINTS = [
+    pytest.param("connect", 2, 0, id="after-claim"),
+    pytest.param("rcpt", 70, 0, id="after-rcpt"),
+    pytest.param("data", 70, 1, id="after-250-before-record"),
+    pytest.param("next_mail", 70, 0, id="after-commit"),
+]
+
+
+@pytest.mark.parametrize(("point", "after", "duplicates"), CRASH_POINTS)
+def test_a_worker_killed_at_a_named_point_misses_no_one(
+    point, after, duplicates, sink, processes, newsletter, database_tasks
+):
+    emails = add_subscribers(newsletter, 120)
+    issue = make_issue(newsletter)
+    env = worker_env(sink, DELIVERY_BATCH_SIZE=50)
+    first = processes.db_worker(env)
+    kill = sink.kill_at(point, first, after=after)
+
+    publish(issue)  # opens the ledger and enqueues delivery for the workers
+
+    assert kill.done.wait(40), f"the worker never reached {point}\n{processes.outputs()}"
+    assert first.returncode is not None
+    killed_with = sink.received_count()
+    assert unfinished(issue) > 0
+    assert send_state(issue) == IssueSend.State.SENDING
+
+    processes.db_worker(env)  # the restart
+    finish_with_sweeps(issue, processes)
+
+    counts = sink.counts()
+    assert not [address for address in emails if not counts[address]], "missed"
+    twice, uncertain = duplicates_and_uncertain(sink, issue)
+    assert len(twice) == duplicates, (twice, killed_with)
+    assert all(n == 2 for n in twice.values()), twice
+    assert set(twice) <= uncertain, "a reader mailed twice must be flagged uncertain"
+    assert len(uncertain) <= 1, uncertain  # at most the one message in flight
+    assert progress_of(issue).uncertain == len(uncertain)  # as the admin shows it
+    assert Delivery.objects.filter(issue=issue, status=Status.SENT).count() == 120
+    assert_counts_add_up(issue)
+
+
+def test_random_kills_during_a_large_send_miss_no_one(sink, processes, newsletter, database_tasks):
+    rng = random.Random(7)
+    size = 2000 if os.environ.get("CI") == "true" else 1500
+    emails = add_subscribers(newsletter, size)
+    issue = make_issue(newsletter)
+    env = worker_env(sink, DELIVERY_BATCH_SIZE=100)
+    publish(issue)
+
+    kills = 0
+    for _ in range(4):
+        worker = processes.db_worker(env)
+        target = min(sink.received_count() + rng.randint(100, 300), size - 50)
+        if not sink.wait_for(lambda target=target: sink.received_count() >= target, 30):
+            break
+        time.sleep(rng.random() * 0.05)  # anywhere: mid-message, mid-write, between batches
+        processes.kill(worker)
+        kills += 1
+        with override_settings(TASKS=DATABASE_TASKS):
+            sweep()
+    assert kills >= 3, processes.outputs()
+
+    processes.db_worker(env)
+    finish_with_sweeps(issue, processes, timeout=60)
+
+    counts = sink.counts()
+    assert not [address for address in emails if not counts[address]], "missed"
+    twice, uncertain = duplicates_and_uncertain(sink, issue)
+    assert sum(n - 1 for n in twice.values()) <= kills, (twice, kills)
+    assert set(twice) <= uncertain
+    assert len(uncertain) <= kills
+    assert Delivery.objects.filter(issue=issue, status=Status.SENT).count() == size
+    assert_counts_add_up(issue)
+
+
+def test_many_concurrent_publishes_open_one_send(sink, newsletter):
+    """Editors clicking "publish" at once, each request on its own database connection.
+
+    On SQLite, which lets one writer in at a time and turns a second one away ("database is
+    locked") rather than queue it, the clicks come one after another instead.
+    """
+    emails = add_subscribers(newsletter, 150)
+    issue = make_issue(newsletter)
+    clicks = 6
+    barrier = threading.Barrier(clicks)
+    errors = []
+
+    def click():
+        try:
+            barrier.wait(10)
+            publish(issue)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    with override_settings(**sink.django_settings):
+        if is_postgres():
+            threads = [threading.Thread(target=click) for _ in range(clicks)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            assert not any(thread.is_alive() for thread in threads)
+        else:
+            for _ in range(clicks):
+                publish(issue)
+
+    assert not errors, errors
+    assert IssueSend.objects.filter(issue=issue).count() == 1
+    assert Delivery.objects.filter(issue=issue).count() == 150
+    assert_each_mailed_once(sink, emails)
+    assert send_state(issue) == IssueSend.State.SENT
+    assert_counts_add_up(issue)
+
+
+def test_two_scheduler_runs_at_once_send_a_scheduled_issue_once(sink, processes, newsletter):
+    emails = add_subscribers(newsletter, 300)
+    issue = IssuePage.objects.get(pk=make_issue(newsletter).pk)
+    issue.go_live_at = timezone.now() + timedelta(seconds=1)
+    issue.save_revision().publish()  # scheduled, not sent
+    assert not IssueSend.objects.filter(issue=issue).exists()
+    time.sleep(max(0, (issue.go_live_at - timezone.now()).total_seconds()) + 0.1)
+
+    # Each run publishes what is due, then sweeps; tasks run inside the scheduler process.
+    env = worker_env(sink, TASKS_BACKEND="immediate", DELIVERY_BATCH_SIZE=50)
+    runs = [processes.start(env, "run_scheduler", "--once", name="scheduler") for _ in range(2)]
+    for run in runs:
+        run.wait(60)
+
+    if is_postgres():
+        assert [run.returncode for run in runs] == [0, 0], processes.outputs()
+    else:
+        # SQLite turns a second writer away instead of queueing it: the run that loses the
+        # race may fail ("database is locked"), and the next tick would find nothing to do.
+        for run in runs:
+            assert run.returncode == 0 or "database is locked" in processes.output(run), (
+                processes.outputs()
+            )
+        assert 0 in [run.returncode for run in runs]
+    assert IssueSend.objects.filter(issue=issue).count() == 1
+    assert Delivery.objects.filter(issue=issue).count() == 300
+    assert Delivery.objects.filter(issue=issue).values("subscriber").distinct().count() == 300
+    assert_each_mailed_once(sink, emails)
+    assert send_state(issue) == IssueSend.State.SENT, processes.outputs()
+    assert_counts_add_up(issue)
+
+
+def test_a_batch_that_outlives_its_lease_is_not_sent_twice(sink, processes, newsletter):
+    """A slow server: a batch takes longer than its lease, while another worker is free."""
+    emails = add_subscribers(newsletter, 60)
+    issue = make_issue(newsletter)
+    sink.delay = 0.2  # 20 messages: 4 seconds, twice the lease
+    env = worker_env(sink, DELIVERY_BATCH_SIZE=20, DELIVERY_CONCURRENCY=2)
+    for _ in range(2):
+        processes.db_worker(env)
+
+    with override_settings(TASKS=DATABASE_TASKS, DELIVERY_CONCURRENCY=2):
+        publish(issue)
+    finish_with_sweeps(issue, processes, timeout=60)
+
+    assert sink.max_open >= 2  # both workers were sending at once
+    assert_each_mailed_once(sink, emails)
+    assert not Delivery.objects.filter(issue=issue, uncertain=True).exists()
+    assert_counts_add_up(issue)
