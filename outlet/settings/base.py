@@ -93,6 +93,15 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves a web server and task workers at once: WAL lets readers go on
+    # while one writes, IMMEDIATE makes writers queue (up to `timeout` seconds) rather than fail
+    # with "database is locked", and synchronous=NORMAL is WAL's safe, fast setting.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Pages are cached in their own alias because publishing empties it (see outlet.page_cache).
