@@ -16,7 +16,7 @@ help:
 	@echo "make test       the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)"
 	@echo "make test-fast  the suite without the real-browser tests"
 	@echo "make lint       ruff, Django's system checks and the migrations check"
-	@echo "make bench      page throughput against a constant view (see bench/README.md)"
+	@echo "make bench      page and sending throughput against ceilings (see bench/README.md)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,7 +62,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(BIN)/python bench/article_page.py
+	$(BIN)/python bench/article_page.py && $(BIN)/python bench/send.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
