@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from newsletters.models import Delivery, IssueSend, Subscriber, Subscription, Suppression
@@ -244,26 +244,15 @@ def deliver(issue_id: int) -> str:
 
 
 def finish_if_done(issue_id: int) -> bool:
-    """Mark the send finished once no row is left to send; never while any is pending."""
+    """Mark the send finished once no row is left to send; never while any is pending.
+
+    One conditional UPDATE, so that rows put back to pending meanwhile ("retry failed")
+    keep the run open for the sweep.
+    """
     unfinished = Delivery.objects.filter(
-        issue_id=issue_id, status__in=[Status.PENDING, Status.SENDING]
+        issue_id=OuterRef("issue_id"), status__in=[Status.PENDING, Status.SENDING]
     )
-    if unfinished.exists():
-        return False
-    return bool(
-        IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).update(
-            state=IssueSend.State.SENT, finished_at=timezone.now()
-        )
+    finished = IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).exclude(
+        Exists(unfinished)
     )
-
-
-def next_due(issue_id: int):
-    """When the next row of this issue becomes due, if any is waiting."""
-    return (
-        Delivery.objects.filter(issue_id=issue_id)
-        .filter(Q(status=Status.PENDING) | Q(status=Status.SENDING))
-        .aggregate(
-            due=Min("next_attempt_at", filter=Q(status=Status.PENDING)),
-            lease=Min("claimed_until", filter=Q(status=Status.SENDING)),
-        )
-    )
+    return bool(finished.update(state=IssueSend.State.SENT, finished_at=timezone.now()))

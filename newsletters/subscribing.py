@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -74,10 +75,9 @@ def claim_confirmation_slot(subscriber: Subscriber) -> bool:
     """At most one confirmation email per cooldown per address, whoever asks and from where."""
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.CONFIRMATION_COOLDOWN_SECONDS)
-    claimed = Subscriber.objects.filter(pk=subscriber.pk).filter(
-        confirmation_sent_at__isnull=True
-    ) | Subscriber.objects.filter(pk=subscriber.pk, confirmation_sent_at__lt=cutoff)
-    return bool(claimed.update(confirmation_sent_at=now))
+    due = Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lt=cutoff)
+    # One conditional UPDATE: of two requests at once, only one finds the slot free.
+    return bool(Subscriber.objects.filter(due, pk=subscriber.pk).update(confirmation_sent_at=now))
 
 
 def enqueue_confirmation(subscriber_id: int, newsletter_ids: list[int]) -> None:

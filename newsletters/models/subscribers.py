@@ -56,10 +56,6 @@ class Subscriber(models.Model):
             self.token_version += 1
         super().save(*args, **kwargs)
 
-    @property
-    def can_be_mailed(self) -> bool:
-        return self.status == self.Status.ACTIVE
-
 
 class Subscription(models.Model):
     """A subscriber's membership of one newsletter."""
