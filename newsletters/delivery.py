@@ -43,7 +43,8 @@ class SmtpOutcome:
 
 def classify(error: Exception) -> SmtpOutcome:
     """Turn an exception from smtplib or the socket into what to do next."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
+    refused_address = isinstance(error, smtplib.SMTPRecipientsRefused)
+    if refused_address:
         code, text = next(iter(error.recipients.values()))
     elif isinstance(error, smtplib.SMTPResponseException):
         code, text = error.smtp_code, error.smtp_error
@@ -54,7 +55,11 @@ def classify(error: Exception) -> SmtpOutcome:
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
     detail = f"{code} {text}"[:500]
-    return SmtpOutcome(permanent=500 <= code < 600, reconnect=code == 421, detail=detail)
+    # Only a refused recipient is the address's fault. A 5xx to the message itself (DATA:
+    # too large, content refused) says nothing about the reader: retry within the attempts,
+    # then fail, and never suppress anyone for it.
+    permanent = refused_address and 500 <= code < 600
+    return SmtpOutcome(permanent=permanent, reconnect=code == 421, detail=detail)
 
 
 def claimable(now) -> Q:
