@@ -19,7 +19,14 @@ from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
-from newsletters.models import Delivery, IssueSend, Subscriber, Subscription, Suppression
+from newsletters.models import (
+    Delivery,
+    IssuePage,
+    IssueSend,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
 from newsletters.rendering import RenderedIssue, render_issue
 
 logger = logging.getLogger(__name__)
@@ -107,12 +114,11 @@ def claim_batch(issue_id: int, size: int) -> tuple[str, list[Delivery]]:
 
 def still_wanted(row: Delivery, newsletter_id: int) -> bool:
     """Whether the row's subscriber is still subscribed and mailable right now."""
-    return Subscription.objects.filter(
-        newsletter_id=newsletter_id,
-        status=Subscription.Status.ACTIVE,
-        subscriber__status=Subscriber.Status.ACTIVE,
-        subscriber_id=row.subscriber_id,
-    ).exists()
+    return (
+        Subscription.objects.mailable(newsletter_id)
+        .filter(subscriber_id=row.subscriber_id)
+        .exists()
+    )
 
 
 def record(row: Delivery, token: str, **fields) -> None:
@@ -235,8 +241,6 @@ def suppress_bounced(subscriber: Subscriber) -> None:
 
 def deliver(issue_id: int) -> str:
     """Send every due row of an issue, batch by batch; returns why it stopped."""
-    from newsletters.models import IssuePage
-
     issue = IssuePage.objects.get(pk=issue_id)
     rendered = render_issue(issue)
     while True:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from newsletters.models import Delivery, IssueSend, Subscriber, Subscription
+from newsletters.models import Delivery, IssueSend, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -17,11 +17,7 @@ LEDGER_CHUNK = 5000
 def audience(newsletter_id: int):
     """Confirmed, mailable subscribers of a newsletter at this moment, streamed by id."""
     return (
-        Subscription.objects.filter(
-            newsletter_id=newsletter_id,
-            status=Subscription.Status.ACTIVE,
-            subscriber__status=Subscriber.Status.ACTIVE,
-        )
+        Subscription.objects.mailable(newsletter_id)
         .order_by("subscriber_id")
         .values_list("subscriber_id", flat=True)
         .iterator(chunk_size=LEDGER_CHUNK)

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
@@ -125,6 +126,33 @@ class HomePageFeaturedArticle(Orderable):
         verbose_name = "featured article"
 
 
+class FeedRoutesMixin(RoutablePageMixin):
+    """RSS at feed/ and Atom at feed/atom/ under the page, advertised in its <head>.
+
+    Subclasses name their two feed classes by dotted path: the feed modules import the page
+    models, so the classes are imported when a feed is first served.
+    """
+
+    rss_feed_class = ""
+    atom_feed_class = ""
+    feed_subject = ""  # e.g. " issues": "The Weekly Steep issues (RSS)"
+
+    def feeds(self) -> list[Feed]:
+        name = f"{self.title}{self.feed_subject}"
+        return [
+            Feed(f"{name} (RSS)", f"{self.url}feed/", "rss"),
+            Feed(f"{name} (Atom)", f"{self.url}feed/atom/", "atom"),
+        ]
+
+    @path("feed/", name="rss")
+    def rss_feed(self, request):
+        return import_string(self.rss_feed_class)(self)(request)
+
+    @path("feed/atom/", name="atom")
+    def atom_feed(self, request):
+        return import_string(self.atom_feed_class)(self)(request)
+
+
 class ArticleRoutingMixin:
     """Serves a section's article in one query, with what its page shows of series and image."""
 
@@ -142,7 +170,7 @@ class ArticleRoutingMixin:
         return super().route(request, path_components)
 
 
-class SectionPage(MetadataMixin, RoutablePageMixin, ArticleRoutingMixin, Page):
+class SectionPage(MetadataMixin, FeedRoutesMixin, ArticleRoutingMixin, Page):
     """An article index such as Analysis or Briefings: its articles, newest first, paginated."""
 
     intro = models.TextField(blank=True)
@@ -151,6 +179,8 @@ class SectionPage(MetadataMixin, RoutablePageMixin, ArticleRoutingMixin, Page):
 
     parent_page_types = ["articles.HomePage"]
     subpage_types = ["articles.ArticlePage"]
+    rss_feed_class = "articles.feeds.SectionRssFeed"
+    atom_feed_class = "articles.feeds.SectionAtomFeed"
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -164,26 +194,6 @@ class SectionPage(MetadataMixin, RoutablePageMixin, ArticleRoutingMixin, Page):
         meta = super().get_meta(request)
         meta.json_ld = [breadcrumbs_json_ld(self.breadcrumbs(request))]
         return meta
-
-    def feeds(self) -> list[Feed]:
-        url = self.url
-        return [
-            Feed(f"{self.title} (RSS)", f"{url}feed/", "rss"),
-            Feed(f"{self.title} (Atom)", f"{url}feed/atom/", "atom"),
-        ]
-
-    # The feed classes import the page models, so they are imported where they are used.
-    @path("feed/", name="rss")
-    def rss_feed(self, request):
-        from articles.feeds import SectionRssFeed
-
-        return SectionRssFeed(self)(request)
-
-    @path("feed/atom/", name="atom")
-    def atom_feed(self, request):
-        from articles.feeds import SectionAtomFeed
-
-        return SectionAtomFeed(self)(request)
 
 
 class ArticlePageTag(TaggedItemBase):

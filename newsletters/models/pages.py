@@ -11,12 +11,10 @@ from wagtail.admin.panels import (
     MultiFieldPanel,
     PageChooserPanel,
 )
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
-from articles.models.pages import MetadataMixin
-from articles.seo import Feed
+from articles.models.pages import FeedRoutesMixin, MetadataMixin
 from newsletters.forms import IssuePageForm
 from newsletters.panels import DeliveryPanel
 from newsletters.permissions import NewsletterPermissionsMixin
@@ -40,7 +38,7 @@ class NewsletterIndexPage(NewsletterPermissionsMixin, MetadataMixin, Page):
         return context
 
 
-class NewsletterPage(NewsletterPermissionsMixin, MetadataMixin, RoutablePageMixin, Page):
+class NewsletterPage(NewsletterPermissionsMixin, MetadataMixin, FeedRoutesMixin, Page):
     """A newsletter: who sends it, how often, and which articles its issues are compiled from."""
 
     class Cadence(models.TextChoices):
@@ -100,6 +98,9 @@ class NewsletterPage(NewsletterPermissionsMixin, MetadataMixin, RoutablePageMixi
     ]
     parent_page_types = ["newsletters.NewsletterIndexPage"]
     subpage_types = ["newsletters.IssuePage"]
+    rss_feed_class = "newsletters.feeds.IssueRssFeed"
+    atom_feed_class = "newsletters.feeds.IssueAtomFeed"
+    feed_subject = " issues"
 
     def clean(self):
         super().clean()
@@ -119,25 +120,6 @@ class NewsletterPage(NewsletterPermissionsMixin, MetadataMixin, RoutablePageMixi
             IssuePage.objects.live().public().child_of(self).order_by("-first_published_at")
         )
         return context
-
-    def feeds(self) -> list[Feed]:
-        return [
-            Feed(f"{self.title} issues (RSS)", f"{self.url}feed/", "rss"),
-            Feed(f"{self.title} issues (Atom)", f"{self.url}feed/atom/", "atom"),
-        ]
-
-    # The feed classes import the page models, so they are imported where they are used.
-    @path("feed/", name="rss")
-    def rss_feed(self, request):
-        from newsletters.feeds import IssueRssFeed
-
-        return IssueRssFeed(self)(request)
-
-    @path("feed/atom/", name="atom")
-    def atom_feed(self, request):
-        from newsletters.feeds import IssueAtomFeed
-
-        return IssueAtomFeed(self)(request)
 
 
 class IssuePage(NewsletterPermissionsMixin, MetadataMixin, Page):

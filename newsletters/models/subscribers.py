@@ -57,6 +57,16 @@ class Subscriber(models.Model):
         super().save(*args, **kwargs)
 
 
+class SubscriptionQuerySet(models.QuerySet):
+    def mailable(self, newsletter_id: int):
+        """Confirmed subscriptions of a newsletter whose subscriber may be mailed right now."""
+        return self.filter(
+            newsletter_id=newsletter_id,
+            status=Subscription.Status.ACTIVE,
+            subscriber__status=Subscriber.Status.ACTIVE,
+        )
+
+
 class Subscription(models.Model):
     """A subscriber's membership of one newsletter."""
 
@@ -76,6 +86,8 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         constraints = [
