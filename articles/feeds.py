@@ -44,6 +44,16 @@ class ArticleFeed(Feed):
 
     feed_type = RssWithAuthors
 
+    @classmethod
+    def as_view(cls):
+        """A view that builds a feed per request: a feed keeps its request on itself, so one
+        shared instance would mix up concurrent requests on a threaded server."""
+
+        def view(request, *args, **kwargs):
+            return cls()(request, *args, **kwargs)
+
+        return view
+
     def __call__(self, request, *args, **kwargs):
         self.request = request
         self.site = Site.find_for_request(request)
