@@ -5,6 +5,8 @@ scanners that follow every link subscribe, confirm and unsubscribe nobody. The c
 a POST from the page's button (or, for unsubscribe, the RFC 8058 one-click POST).
 """
 
+import functools
+
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,6 +31,30 @@ def _render(request, template, title, status=200, **context):
 
 def _bad_link(request):
     return _render(request, "newsletters/bad_link.html", "This link does not work", status=400)
+
+
+def email_link(purpose: str):
+    """A page reached from a link in an email: GET or HEAD shows it, POST acts.
+
+    The view receives the subscriber and claims of a valid token; any other token gets the
+    same clear "this link does not work" page and changes nothing. No CSRF token: the signed
+    link is the credential, and RFC 8058 one-click POSTs come with no cookie at all.
+    """
+
+    def decorate(view):
+        @csrf_exempt
+        @require_http_methods(["GET", "HEAD", "POST"])
+        @functools.wraps(view)
+        def wrapper(request, token):
+            try:
+                subscriber, claims = tokens.subscriber_for(purpose, token)
+            except tokens.BadToken:
+                return _bad_link(request)
+            return view(request, subscriber, claims)
+
+        return wrapper
+
+    return decorate
 
 
 def live_newsletters():
@@ -73,13 +99,8 @@ def check_inbox(request):
     return _render(request, "newsletters/check_inbox.html", "Check your inbox")
 
 
-@csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
-def confirm(request, token):
-    try:
-        subscriber, _ = tokens.subscriber_for(tokens.CONFIRM, token)
-    except tokens.BadToken:
-        return _bad_link(request)
+@email_link(tokens.CONFIRM)
+def confirm(request, subscriber, claims):
     if request.method != "POST":
         pending = Subscription.objects.filter(
             subscriber=subscriber, status=Subscription.Status.PENDING
@@ -102,13 +123,8 @@ def confirm(request, token):
 
 
 # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no cookie and no token.
-@csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
-def unsubscribe(request, token):
-    try:
-        subscriber, claims = tokens.subscriber_for(tokens.UNSUBSCRIBE, token)
-    except tokens.BadToken:
-        return _bad_link(request)
+@email_link(tokens.UNSUBSCRIBE)
+def unsubscribe(request, subscriber, claims):
     newsletter = NewsletterPage.objects.filter(pk=claims.newsletter_id).first()
     context = {
         "newsletter": newsletter,
@@ -121,13 +137,8 @@ def unsubscribe(request, token):
     return _render(request, "newsletters/unsubscribed.html", "You are unsubscribed", **context)
 
 
-@csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
-def preferences(request, token):
-    try:
-        subscriber, _ = tokens.subscriber_for(tokens.PREFERENCES, token)
-    except tokens.BadToken:
-        return _bad_link(request)
+@email_link(tokens.PREFERENCES)
+def preferences(request, subscriber, claims):
     newsletters = live_newsletters()
     active = set(
         subscriber.subscriptions.filter(status=Subscription.Status.ACTIVE).values_list(
