@@ -30,7 +30,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import re
 import secrets
 import shlex
@@ -47,8 +46,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from runs import RESULTS, ROOT, code_state, machine, run, save, stop_cleanly_on_signals
 
 BAKERYDEMO_REQ_S = 90.0
 UNCACHED_TARGET_REQ_S = 2 * BAKERYDEMO_REQ_S
@@ -85,34 +83,12 @@ def environment(bench_dir: Path) -> dict:
     return env
 
 
-def run(args: list, env: dict, timeout: float = 120, quiet: bool = True) -> str:
-    result = subprocess.run(
-        [str(a) for a in args], cwd=ROOT, env=env, timeout=timeout, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-        raise RuntimeError(f"failed ({result.returncode}): {' '.join(map(str, args))}")
-    if not quiet and result.stdout.strip():
-        print(result.stdout.strip()[-2000:])
-    return result.stdout
-
-
-def code_state() -> dict:
-    """Which code was measured: the commit, and the files changed since (figures move with them)."""
-
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
-
-    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line]
-    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted": changed}
-
-
 def prepare_database(env: dict) -> None:
     manage = [sys.executable, ROOT / "manage.py"]
     log("migrate")
     run([*manage, "migrate", "--noinput"], env, timeout=180)
     log("load_demo_content")
-    run([*manage, "load_demo_content"], env, timeout=180, quiet=False)
+    log(run([*manage, "load_demo_content"], env, timeout=180).strip()[-2000:])
     log("collectstatic")
     run([*manage, "collectstatic", "--noinput"], env, timeout=180)
 
@@ -404,10 +380,6 @@ def print_table(rows: list[dict], queries: dict, checks: list[dict]) -> None:
     print()
 
 
-def interrupted(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
@@ -425,8 +397,7 @@ def main() -> int:
 
     # SIGTERM (make, CI) and SIGINT (Ctrl-C, even where a shell started us with it ignored)
     # unwind through the clean-up below.
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGINT, interrupted)
+    stop_cleanly_on_signals()
     started = time.monotonic()
     load_before = os.getloadavg()
     if load_before[0] > 0.5 * (os.cpu_count() or 1):
@@ -477,13 +448,7 @@ def main() -> int:
         when = datetime.now(UTC)
         result = {
             "date": when.isoformat(timespec="seconds"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "load_average_before": [round(x, 2) for x in load_before],
-                "load_average_after": [round(x, 2) for x in os.getloadavg()],
-                "platform": platform.platform(),
-                "python": platform.python_version(),
-            },
+            "machine": machine(load_before),
             "command": " ".join([".venv/bin/python", "bench/article_page.py", *sys.argv[1:]]),
             "content": "manage.py load_demo_content",
             "code": code_state(),
@@ -509,10 +474,7 @@ def main() -> int:
             "profile": profile,
             "elapsed_s": round(time.monotonic() - started, 1),
         }
-        RESULTS.mkdir(exist_ok=True)
-        out = RESULTS / f"article_page-{when.strftime('%Y%m%dT%H%M%SZ')}.json"
-        out.write_text(json.dumps(result, indent=2, default=str))
-        (RESULTS / "latest.json").write_text(out.read_text())
+        out = save(result, f"article_page-{when.strftime('%Y%m%dT%H%M%SZ')}", "latest.json")
         if profile:
             (RESULTS / "latest-profile.txt").write_text(profile)
         log(f"results: {out.relative_to(ROOT)} ({result['elapsed_s']} s)")

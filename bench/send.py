@@ -39,10 +39,8 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -51,8 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from runs import RESULTS, ROOT, code_state, machine, run, save, stop_cleanly_on_signals
 
 SEND_TARGET_RATIO = 0.70
 LEDGER_TARGET_SECONDS = 10.0
@@ -62,16 +59,6 @@ DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 def log(message: str) -> None:
     print(f"[send {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def run(args: list, env: dict, timeout: float) -> str:
-    result = subprocess.run(
-        [str(a) for a in args], cwd=ROOT, env=env, timeout=timeout, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-        raise RuntimeError(f"failed ({result.returncode}): {' '.join(map(str, args))}")
-    return result.stdout
 
 
 class Sink:
@@ -417,18 +404,6 @@ def print_report(results: dict, checks: list[dict]) -> None:
     print()
 
 
-def code_state() -> dict:
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
-
-    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line]
-    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted": changed}
-
-
-def interrupted(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=2000, help="N for the throughput")
@@ -469,8 +444,7 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args()
 
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGINT, interrupted)
+    stop_cleanly_on_signals()
     started = time.monotonic()
     load_before = os.getloadavg()
     if load_before[0] > 0.5 * (os.cpu_count() or 1):
@@ -512,13 +486,7 @@ def main() -> int:
         when = datetime.now(UTC)
         record = {
             "date": when.isoformat(timespec="seconds"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "load_average_before": [round(x, 2) for x in load_before],
-                "load_average_after": [round(x, 2) for x in os.getloadavg()],
-                "platform": platform.platform(),
-                "python": platform.python_version(),
-            },
+            "machine": machine(load_before),
             "command": " ".join([".venv/bin/python", "bench/send.py", *sys.argv[1:]]),
             "code": code_state(),
             "options": {k: v for k, v in vars(args).items() if k != "postgres_url"},
@@ -526,10 +494,7 @@ def main() -> int:
             "checks": checks,
             "elapsed_s": round(time.monotonic() - started, 1),
         }
-        RESULTS.mkdir(exist_ok=True)
-        out = RESULTS / f"send-{when.strftime('%Y%m%dT%H%M%SZ')}.json"
-        out.write_text(json.dumps(record, indent=2, default=str))
-        (RESULTS / "send-latest.json").write_text(out.read_text())
+        out = save(record, f"send-{when.strftime('%Y%m%dT%H%M%SZ')}", "send-latest.json")
         for kind, r in results["throughput"].items():
             if "profile" in r:
                 (RESULTS / f"send-latest-profile-{kind}.txt").write_text(r["profile"]["text"])
