@@ -11,7 +11,6 @@ class AuthorViewSet(SnippetViewSet):
     menu_order = 200
     add_to_admin_menu = True
     list_display = ["name", "role", "slug"]
-    search_fields = ["name", "role"]
 
 
 class SeriesViewSet(SnippetViewSet):
@@ -21,7 +20,6 @@ class SeriesViewSet(SnippetViewSet):
     menu_order = 210
     add_to_admin_menu = True
     list_display = ["name", "label", "slug"]
-    search_fields = ["name"]
 
 
 register_snippet(AuthorViewSet)

@@ -258,3 +258,21 @@ def test_only_the_home_page_sits_at_the_top_of_the_tree(home):
     assert [page.specific_class.__name__ for page in Page.get_first_root_node().get_children()] == [
         "HomePage"
     ]
+
+
+@pytest.mark.parametrize("kind", ["author", "series"])
+def test_editors_find_authors_and_series_by_name_in_the_admin(editor, kind):
+    from tests.factories import SeriesFactory
+
+    AuthorFactory(name="Marmalade Jones")
+    SeriesFactory(name="Marmalade talks")
+    AuthorFactory(name="Someone Else")
+    client = Client()
+    client.force_login(editor)
+
+    response = client.get(f"/admin/snippets/articles/{kind}/", {"q": "marma"})
+
+    assert response.status_code == 200
+    listed = " ".join(response.content.decode().split())
+    assert "Marmalade" in listed
+    assert "Someone Else" not in listed
