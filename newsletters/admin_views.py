@@ -1,7 +1,8 @@
 """Editors' actions on an issue: compile, send a test, see delivery, retry what failed."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
@@ -11,10 +12,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
+from newsletters.addresses import canonical_email
 from newsletters.compile import compile_issue
 from newsletters.models import Delivery, IssuePage, IssueSend
 from newsletters.progress import progress_of
 from newsletters.rendering import render_issue
+from newsletters.suppression import may_email
 from newsletters.tasks import start_workers
 
 
@@ -46,25 +49,62 @@ def compile_view(request, issue_id):
     return redirect("wagtailadmin_pages:edit", issue.pk)
 
 
+MAX_TEST_RECIPIENTS = 10
+
+
 @require_POST
 def send_test_view(request, issue_id):
     issue = _issue_for(request, issue_id, can="edit")
-    if not request.user.email:
-        messages.error(request, "Add an email address to your account to receive test sends.")
+    recipients, refused = test_recipients(request.user, request.POST.get("test_recipients", ""))
+    for address, reason in refused:
+        messages.error(request, f"Not sent to {address}: {reason}")
+    if not recipients:
+        if not refused:
+            messages.error(request, "Add an email address to your account to receive test sends.")
         return redirect("wagtailadmin_pages:edit", issue.pk)
     draft = issue.get_latest_revision_as_object()
     rendered = render_issue(draft)  # the exact email readers will get; only the subject says TEST
     with get_connection() as connection:
-        rendered.message_for(
-            TestRecipient(request.user.email), subject_prefix="[TEST] ", connection=connection
-        ).send()
-    log(draft, "newsletters.send_test", user=request.user, data={"to": request.user.email})
+        for address in recipients:
+            rendered.message_for(
+                TestRecipient(address), subject_prefix="[TEST] ", connection=connection
+            ).send()
+    log(draft, "newsletters.send_test", user=request.user, data={"to": recipients})
     messages.success(
-        request, f"Test sent to {request.user.email}. Nothing was recorded as delivered."
+        request, f"Test sent to {', '.join(recipients)}. Nothing was recorded as delivered."
     )
     if rendered.clipped_by_gmail:
         messages.warning(request, clipping_warning(rendered.html_size))
     return redirect("wagtailadmin_pages:edit", issue.pk)
+
+
+def test_recipients(user, typed: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The editor, and the other addresses they typed (comma-separated), minus those refused.
+
+    Addresses of people who are not staff are held to the suppression rule like any reader's.
+    """
+    recipients, refused = [user.email] if user.email else [], []
+    for raw in [part for part in typed.replace(";", ",").split(",") if part.strip()]:
+        try:
+            address = canonical_email(raw)
+        except ValidationError as error:
+            refused.append((raw.strip(), " ".join(error.messages)))
+            continue
+        if address in recipients:
+            continue
+        if len(recipients) >= MAX_TEST_RECIPIENTS:
+            refused.append((address, f"a test goes to at most {MAX_TEST_RECIPIENTS} addresses."))
+        elif not is_staff_address(address) and not may_email(address):
+            refused.append((address, "Outlet does not mail this address (it is suppressed)."))
+        else:
+            recipients.append(address)
+    return recipients, refused
+
+
+def is_staff_address(address: str) -> bool:
+    """Whether the address belongs to someone who can use the admin."""
+    users = get_user_model().objects.filter(email__iexact=address, is_active=True)
+    return any(user.has_perm("wagtailadmin.access_admin") for user in users)
 
 
 class TestRecipient:

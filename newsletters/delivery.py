@@ -19,15 +19,9 @@ from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
-from newsletters.models import (
-    Delivery,
-    IssuePage,
-    IssueSend,
-    Subscriber,
-    Subscription,
-    Suppression,
-)
+from newsletters.models import Delivery, IssuePage, IssueSend, Subscription, Suppression
 from newsletters.rendering import RenderedIssue, render_issue
+from newsletters.suppression import suppress
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +198,7 @@ class BatchSender:
             self.disconnect()  # the next message opens a fresh connection
         if outcome.permanent:
             record(row, self.token, status=Status.BOUNCED, last_error=outcome.detail)
-            suppress_bounced(row.subscriber)
+            suppress(row.subscriber, Suppression.Reason.BOUNCED)
             return
         attempts = row.attempts + 1
         if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
@@ -231,12 +225,6 @@ class BatchSender:
             next_attempt_at=later,
             **({"last_error": reason} if reason else {}),
         )
-
-
-def suppress_bounced(subscriber: Subscriber) -> None:
-    """A permanent refusal: never mail this address again."""
-    Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.BOUNCED)
-    Suppression.add(subscriber.email, Suppression.Reason.BOUNCED)
 
 
 def deliver(issue_id: int) -> str:

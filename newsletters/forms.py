@@ -1,25 +1,30 @@
 """Forms: the public subscribe form, the preference centre, and the issue editor's form."""
 
-import unicodedata
-
 from django import forms
 from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminPageForm
 
-MAX_EMAIL_LENGTH = 254
+from newsletters.addresses import MAX_LENGTH, canonical_email
 
 
-def clean_address(value: str) -> str:
-    """Refuse what cannot be a single deliverable address before Django's own checks."""
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in value):
-        raise ValidationError("That address contains characters an address cannot have.")
-    return value.strip()
+class AddressField(forms.CharField):
+    """An email address a person types, cleaned to its canonical form (see addresses)."""
+
+    widget = forms.EmailInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_LENGTH)
+        kwargs.setdefault("strip", True)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return canonical_email(value) if value else value
 
 
 class SubscribeForm(forms.Form):
-    email = forms.EmailField(
+    email = AddressField(
         label="Email address",
-        max_length=MAX_EMAIL_LENGTH,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.com"}),
     )
     newsletters = forms.TypedMultipleChoiceField(coerce=int, widget=forms.MultipleHiddenInput)
@@ -30,9 +35,6 @@ class SubscribeForm(forms.Form):
     def __init__(self, *args, newsletters=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["newsletters"].choices = [(n.pk, n.title) for n in newsletters]
-
-    def clean_email(self):
-        return clean_address(self.cleaned_data["email"])
 
     @property
     def is_bot(self) -> bool:

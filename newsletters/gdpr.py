@@ -39,14 +39,20 @@ def export_subscriber(subscriber: Subscriber) -> dict:
             }
             for delivery in Delivery.objects.filter(subscriber=subscriber).select_related("issue")
         ],
+        # Earlier subscriber records of the same mailbox, merged into this one.
+        "subscriber merges": [
+            {"merged subscriber id": merge.merged_id} for merge in subscriber.merged_from.all()
+        ],
     }
 
 
 def erase_subscriber(subscriber: Subscriber) -> None:
     """Delete the subscriber and every row about them; keep only a keyed hash that blocks
-    the address from being imported again."""
+    the address from being imported again (and, if it bounced or complained, from any email)."""
     with transaction.atomic():
-        Suppression.add(subscriber.email, Suppression.Reason.ERASED)
+        Suppression.add(subscriber.email, Suppression.Reason.ERASED)  # a stronger reason stays
+        if subscriber.status in Suppression.NEVER:
+            Suppression.add(subscriber.email, subscriber.status)
         Delivery.objects.filter(subscriber=subscriber).delete()
         Subscription.objects.filter(subscriber=subscriber).delete()
         # The admin's audit log labels its entries with the address: keep what was done, not whom.

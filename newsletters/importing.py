@@ -5,12 +5,12 @@ import io
 from collections import Counter
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from newsletters.forms import clean_address
-from newsletters.models import Subscriber, Subscription, Suppression, normalize_email
+from newsletters.addresses import canonical_email
+from newsletters.models import Subscriber, Subscription
+from newsletters.suppression import may_email
 
 MAX_ROWS = 100_000
 
@@ -51,11 +51,10 @@ def import_subscribers(data: bytes, newsletter, source: str = "import") -> Count
 
 def import_one(row: dict, newsletter, source: str, now) -> str:
     try:
-        email = normalize_email(clean_address(row.get("email") or ""))
-        validate_email(email)
+        email = canonical_email(row.get("email") or "")
     except ValidationError:
         return "invalid"
-    if Suppression.covers(email):
+    if not may_email(email):  # an import is nobody's opt-in
         return "suppressed"
     subscriber, _ = Subscriber.objects.get_or_create(
         email=email,

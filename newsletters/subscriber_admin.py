@@ -1,4 +1,5 @@
-"""Editors' subscriber tools: CSV import, and a subscriber's GDPR export and erasure."""
+"""Editors' subscriber tools: the add/edit form, CSV import, and a subscriber's GDPR export
+and erasure."""
 
 import json
 
@@ -9,11 +10,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.log_actions import log
 
+from newsletters.forms import AddressField
 from newsletters.gdpr import erase_subscriber, export_subscriber
 from newsletters.importing import UnreadableFile, import_subscribers
-from newsletters.models import NewsletterPage, Subscriber
+from newsletters.models import NewsletterPage, Subscriber, Suppression
+from newsletters.suppression import reason_not_to_email, suppress
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -21,6 +25,45 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 def _require(request, permission: str) -> None:
     if not request.user.has_perm(f"newsletters.{permission}"):
         raise PermissionDenied
+
+
+class SubscriberAdminForm(WagtailAdminModelForm):
+    """Editors add and correct subscribers: canonical addresses, and the suppression rule kept.
+
+    An address that bounced, complained, unsubscribed from everything or was erased is not
+    added back by an editor: only its owner can opt in again.
+    """
+
+    email = AddressField(label="Email address")
+
+    def clean(self):
+        cleaned = super().clean()
+        email, status = cleaned.get("email"), cleaned.get("status")
+        reason = reason_not_to_email(email) if email else None
+        if reason and email != self.initial.get("email"):
+            self.add_error("email", SUPPRESSED_ADDRESS.format(reason=REASON_TEXT[reason]))
+        elif reason in Suppression.NEVER and status == Subscriber.Status.ACTIVE:
+            self.add_error("status", NEVER_AGAIN.format(reason=REASON_TEXT[reason]))
+        return cleaned
+
+    def save(self, commit=True):
+        subscriber = super().save(commit=commit)
+        if commit and subscriber.status in Suppression.NEVER:
+            suppress(subscriber, subscriber.status)
+        return subscriber
+
+
+SUPPRESSED_ADDRESS = (
+    "Outlet does not mail this address: {reason}. Only its owner can opt in again, through a "
+    "subscribe form."
+)
+NEVER_AGAIN = "This address {reason}, so it stays suppressed: Outlet never mails it again."
+REASON_TEXT = {
+    Suppression.Reason.BOUNCED: "it bounced permanently",
+    Suppression.Reason.COMPLAINED: "its owner marked our email as spam",
+    Suppression.Reason.UNSUBSCRIBED: "its owner unsubscribed from everything",
+    Suppression.Reason.ERASED: "its owner's data was erased on request",
+}
 
 
 class ImportForm(forms.Form):

@@ -14,15 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsletters import tokens
-from newsletters.models import (
-    NewsletterPage,
-    SignupAttempt,
-    Subscriber,
-    Subscription,
-    Suppression,
-    email_hash,
-    normalize_email,
-)
+from newsletters.addresses import canonical_email
+from newsletters.models import NewsletterPage, SignupAttempt, Subscriber, Subscription, Suppression
+from newsletters.suppression import lift_after_opt_in, may_email
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +44,11 @@ def request_subscription(email: str, newsletter_ids: list[int], source: str) -> 
 
     Says nothing about whether the address was known: the caller shows the same page either way.
     """
-    email = normalize_email(email)
+    email = canonical_email(email)
+    if not may_email(email, opting_in=True):
+        return  # bounced or complained: nothing is written and nothing is sent
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.get_or_create(email=email)
-        if subscriber.status != Subscriber.Status.ACTIVE:
-            return  # bounced or complained: mailing it again helps nobody
         wanted = []
         for newsletter_id in newsletter_ids:
             subscription, _ = Subscription.objects.get_or_create(
@@ -88,7 +82,9 @@ def enqueue_confirmation(subscriber_id: int, newsletter_ids: list[int]) -> None:
 
 def send_confirmation_email(subscriber_id: int, newsletter_ids: list[int]) -> None:
     """The transactional confirmation email: no bulk headers, one link to a page with a button."""
-    subscriber = Subscriber.objects.get(pk=subscriber_id)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None or not may_email(subscriber.email, opting_in=True):
+        return  # erased, or bounced since they asked
     newsletters = list(NewsletterPage.objects.filter(pk__in=newsletter_ids))
     site = newsletters[0].get_site() if newsletters else None
     root_url = site.root_url if site else settings.WAGTAILADMIN_BASE_URL
@@ -119,13 +115,17 @@ def confirm(subscriber: Subscriber) -> list[NewsletterPage]:
         )
         confirmed = list(pending.values_list("newsletter_id", "source"))
         newsletter_ids = [newsletter_id for newsletter_id, _ in confirmed]
+        if not may_email(subscriber.email, opting_in=True):
+            # Bounced or complained since the link went out: the page reads as for anyone,
+            # and nothing is switched on.
+            return list(NewsletterPage.objects.filter(pk__in=newsletter_ids))
         pending.update(status=Status.ACTIVE, confirmed_at=now, unsubscribed_at=None)
         if confirmed:
             # The consent record: when they confirmed, and the page they asked from.
             Subscriber.objects.filter(pk=subscriber.pk).update(
                 consent_at=now, consent_source=confirmed[0][1][:255]
             )
-            lift_unsubscribe_all(subscriber)
+            lift_after_opt_in(subscriber.email)
     return list(NewsletterPage.objects.filter(pk__in=newsletter_ids))
 
 
@@ -145,6 +145,8 @@ def unsubscribe(subscriber: Subscriber, newsletter_ids: list[int] | None = None)
 def set_preferences(subscriber: Subscriber, wanted_ids: set[int]) -> None:
     """Keep exactly the wanted newsletters, turning on any that were off."""
     now = timezone.now()
+    if not may_email(subscriber.email, opting_in=True):
+        wanted_ids = set()  # bounced or complained: nothing may be turned on
     with transaction.atomic():
         subscriptions = Subscription.objects.filter(subscriber=subscriber)
         subscriptions.filter(status=Status.ACTIVE).exclude(newsletter_id__in=wanted_ids).update(
@@ -166,11 +168,4 @@ def set_preferences(subscriber: Subscriber, wanted_ids: set[int]) -> None:
                 },
             )
         if wanted_ids:
-            lift_unsubscribe_all(subscriber)
-
-
-def lift_unsubscribe_all(subscriber: Subscriber) -> None:
-    """They opted in again by their own hand: an earlier "unsubscribe from all" is over."""
-    Suppression.objects.filter(
-        email_hash=email_hash(subscriber.email), reason=Suppression.Reason.UNSUBSCRIBED
-    ).delete()
+            lift_after_opt_in(subscriber.email)

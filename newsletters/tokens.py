@@ -61,10 +61,17 @@ def read(purpose: str, token: str) -> TokenClaims:
 
 def subscriber_for(purpose: str, token: str):
     """The subscriber a valid, unrevoked token names; BadToken otherwise."""
-    from newsletters.models import Subscriber
+    from newsletters.models import Subscriber, SubscriberMerge
 
     claims = read(purpose, token)
     subscriber = Subscriber.objects.filter(pk=claims.subscriber_id).first()
-    if subscriber is None or subscriber.token_version != claims.version:
-        raise BadToken("Revoked token")
-    return subscriber, claims
+    if subscriber is not None and subscriber.token_version == claims.version:
+        return subscriber, claims
+    if subscriber is None:
+        # Mailed to a spelling of a mailbox that was later merged into another subscriber.
+        merge = SubscriberMerge.objects.filter(
+            merged_id=claims.subscriber_id, merged_token_version=claims.version
+        ).select_related("into")
+        if merge := merge.first():
+            return merge.into, claims
+    raise BadToken("Revoked token")

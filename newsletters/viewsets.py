@@ -1,16 +1,20 @@
 """Subscribers and deliveries in the Wagtail admin: search, filters, CSV export."""
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.functional import cached_property
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.views.generic.models import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from newsletters.addresses import canonical_email
 from newsletters.models import Delivery, NewsletterPage, Subscriber, Subscription
+from newsletters.subscriber_admin import SubscriberAdminForm
 
 
 class DeliveryPermissionPolicy(ModelPermissionPolicy):
@@ -36,6 +40,16 @@ register_permission_policy(Subscriber, SubscriberPermissionPolicy(Subscriber))
 
 
 class SubscriberIndexView(IndexView):
+    @cached_property
+    def search_query(self):
+        """A whole address is looked up under its canonical spelling (any case, either form
+        of an internationalised domain); anything else as typed."""
+        query = super().search_query
+        try:
+            return canonical_email(query) if "@" in query else query
+        except ValidationError:
+            return query
+
     @cached_property
     def header_more_buttons(self):
         buttons = super().header_more_buttons
@@ -106,7 +120,10 @@ class SubscriberViewSet(ModelViewSet):
     search_fields = ["email", "name"]
     list_export = ["email", "name", "status", "consent_at", "consent_source", "created_at"]
     export_filename = "subscribers"
-    form_fields = ["email", "name", "status"]
+    edit_handler = ObjectList(
+        [FieldPanel("email"), FieldPanel("name"), FieldPanel("status")],
+        base_form_class=SubscriberAdminForm,
+    )
     inspect_view_fields = [
         "email",
         "name",

@@ -7,10 +7,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from newsletters.addresses import display_form, stored_form
+
 
 def normalize_email(address: str) -> str:
-    """The one spelling an address is stored and compared under."""
-    return address.strip().lower()
+    """The one spelling an address is stored, compared and hashed under (see addresses)."""
+    return stored_form(address)
 
 
 def email_hash(address: str) -> str:
@@ -20,7 +22,7 @@ def email_hash(address: str) -> str:
 
 
 class Subscriber(models.Model):
-    """One email address and its consent record."""
+    """One mailbox and its consent record."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -28,6 +30,9 @@ class Subscriber(models.Model):
         COMPLAINED = "complained", "Complained"
 
     email = models.EmailField(max_length=254, unique=True)
+    # The suppression hash of `email`, so that the audience of an issue can leave out
+    # suppressed addresses in the database, in one query.
+    email_hash = models.CharField(max_length=64, editable=False, db_index=True)
     name = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
@@ -43,10 +48,11 @@ class Subscriber(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return self.email
+        return display_form(self.email)
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
+        self.email_hash = email_hash(self.email)
         if (
             self.pk
             and self.email
@@ -54,7 +60,24 @@ class Subscriber(models.Model):
         ):
             # Links already mailed to the old address must not manage the new one.
             self.token_version += 1
+            SubscriberMerge.objects.filter(into=self).delete()
+        if kwargs.get("update_fields") is not None and "email" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "email_hash", "token_version"}
         super().save(*args, **kwargs)
+
+
+class SubscriberMerge(models.Model):
+    """A subscriber folded into another because both were spellings of one mailbox.
+
+    Keeps the links already mailed to the merged row (which name its id) working.
+    """
+
+    merged_id = models.BigIntegerField(unique=True)
+    merged_token_version = models.PositiveIntegerField()
+    into = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="merged_from")
+
+    def __str__(self):
+        return f"#{self.merged_id} → #{self.into_id}"
 
 
 class SubscriptionQuerySet(models.QuerySet):
@@ -64,6 +87,10 @@ class SubscriptionQuerySet(models.QuerySet):
             newsletter_id=newsletter_id,
             status=Subscription.Status.ACTIVE,
             subscriber__status=Subscriber.Status.ACTIVE,
+        ).exclude(
+            subscriber__email_hash__in=Suppression.objects.filter(
+                reason__in=Suppression.BLOCKS_BULK
+            ).values("email_hash")
         )
 
 
@@ -72,7 +99,7 @@ class Subscription(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting confirmation"
-        ACTIVE = "active", "Active"
+        ACTIVE = "active", "Confirmed"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
 
     subscriber = models.ForeignKey(
@@ -102,13 +129,24 @@ class Subscription(models.Model):
 
 
 class Suppression(models.Model):
-    """An address that must never be mailed or re-imported, kept only as a keyed hash."""
+    """An address we must not mail, kept only as a keyed hash, and why.
+
+    The one rule every path that can lead to an email consults (see `newsletters.suppression`):
+    - bounced or complained: no email of any kind, ever, whatever anyone asks;
+    - unsubscribed from everything, or erased: nothing without the reader's own new opt-in
+      (subscribe form and confirmation link, or their preference link), which lifts it.
+    """
 
     class Reason(models.TextChoices):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed from everything"
         BOUNCED = "bounced", "Bounced permanently"
         COMPLAINED = "complained", "Marked as spam"
         ERASED = "erased", "Erased on request"
+
+    # Strongest first: when two reasons meet (an erase after a bounce), the stronger stays.
+    STRENGTH = [Reason.COMPLAINED, Reason.BOUNCED, Reason.UNSUBSCRIBED, Reason.ERASED]
+    NEVER = frozenset({Reason.BOUNCED, Reason.COMPLAINED})
+    BLOCKS_BULK = frozenset(Reason)
 
     email_hash = models.CharField(max_length=64, unique=True)
     reason = models.CharField(max_length=12, choices=Reason.choices)
@@ -118,12 +156,29 @@ class Suppression(models.Model):
         return f"{self.get_reason_display()} ({self.email_hash[:12]}…)"
 
     @classmethod
+    def stronger(cls, one: str, other: str) -> str:
+        return min(one, other, key=cls.STRENGTH.index)
+
+    @classmethod
     def add(cls, address: str, reason: str) -> None:
-        cls.objects.get_or_create(email_hash=email_hash(address), defaults={"reason": reason})
+        """Suppress the address for `reason`, unless it is suppressed for a stronger one."""
+        suppression, made = cls.objects.get_or_create(
+            email_hash=email_hash(address), defaults={"reason": reason}
+        )
+        if not made and cls.stronger(suppression.reason, reason) != suppression.reason:
+            cls.objects.filter(pk=suppression.pk).update(reason=reason)
+
+    @classmethod
+    def reason_for(cls, address: str) -> str | None:
+        return (
+            cls.objects.filter(email_hash=email_hash(address))
+            .values_list("reason", flat=True)
+            .first()
+        )
 
     @classmethod
     def covers(cls, address: str) -> bool:
-        return cls.objects.filter(email_hash=email_hash(address)).exists()
+        return cls.reason_for(address) is not None
 
 
 class SignupAttempt(models.Model):

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -174,6 +175,22 @@ def newsletter_state() -> dict:
     }
 
 
+@pytest.fixture
+def signup(client, newsletter, committed):
+    """Submit the newsletter page's own subscribe form, as a browser at `ip` would."""
+    response = client.get(newsletter.url)
+    (form,) = subscribe_forms(response.content.decode())
+    fields = form_data(form)
+
+    def submit(address: str, ip: str = "198.51.100.7", **overrides):
+        with committed():
+            return client.post(
+                form["action"], {**fields, "email": address, **overrides}, REMOTE_ADDR=ip
+            )
+
+    return submit
+
+
 def subscribe_forms(html: str) -> list:
     """The subscribe forms on a page, as BeautifulSoup elements."""
     soup = BeautifulSoup(html, "html.parser")
@@ -291,3 +308,21 @@ def drafted(editor_client, newsletter, live_article):
 def publish(client, issue, **fields):
     form = issue_form(client, edit_url(issue), **{"action-publish": "publish", **fields})
     return client.post(edit_url(issue), form, follow=True)
+
+
+# CSV import in the admin
+
+IMPORT_URL = reverse("newsletters_admin:import")
+
+
+def csv_file(*lines: str, encoding: str = "utf-8") -> SimpleUploadedFile:
+    return SimpleUploadedFile("subscribers.csv", "\n".join(lines).encode(encoding), "text/csv")
+
+
+def run_import(client, newsletter, upload):
+    return client.post(IMPORT_URL, {"newsletter": newsletter.pk, "file": upload}, follow=True)
+
+
+def report(response) -> str:
+    (message,) = [m for m in messages_of(response) if m.startswith("Import finished")]
+    return message
