@@ -1,6 +1,6 @@
 """A subscriber's rights: a copy of everything we hold about them, and erasure."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from wagtail.models import ModelLogEntry
 
 from newsletters.models import Delivery, Subscriber, Subscription, Suppression
@@ -60,3 +60,16 @@ def erase_subscriber(subscriber: Subscriber) -> None:
             label=f"Erased subscriber #{subscriber.pk}"
         )
         subscriber.delete()
+        transaction.on_commit(scrub_deleted_rows)
+
+
+def scrub_deleted_rows() -> None:
+    """Leave no copy of erased rows in the database files.
+
+    SQLite runs with secure_delete (deleted content is zeroed), but the write-ahead log still
+    holds earlier page images until a checkpoint: TRUNCATE copies it back and empties the file.
+    PostgreSQL keeps dead rows until VACUUM reclaims them (see the README).
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -41,7 +41,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     # No fsync per commit: a killed process loses nothing it committed, only a power cut would.
     DATABASES["default"]["OPTIONS"]["init_command"] = (
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA secure_delete=ON;"
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Likewise: commits return before the WAL is flushed (a server crash could lose the last).
