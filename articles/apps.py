@@ -6,4 +6,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from . import signal_handlers  # noqa: F401
+        from . import roles, signal_handlers  # noqa: F401

@@ -1,23 +1,11 @@
-"""Only Editors (and superusers) touch newsletters: writers never see subscribers or issues."""
+"""Who manages newsletters: a permission of its own, granted to Editors by a migration.
 
-from wagtail.models import PagePermissionTester
+Newsletter pages themselves are guarded by Wagtail's page permissions: Editors hold them on
+the whole tree, Writers only on the sections, so Writers never reach a newsletter page.
+"""
 
-MANAGE_PERMISSION = "newsletters.change_subscriber"
+MANAGE_NEWSLETTERS = "newsletters.manage_newsletters"
 
 
 def can_manage_newsletters(user) -> bool:
-    return user.is_active and user.has_perm(MANAGE_PERMISSION)
-
-
-class NewsletterPagePermissionTester(PagePermissionTester):
-    """Page permissions granted on the whole tree stop at newsletter pages for non-managers."""
-
-    def __init__(self, user, page):
-        super().__init__(user, page)
-        if not can_manage_newsletters(user):
-            self.permissions = set()
-
-
-class NewsletterPermissionsMixin:
-    def permissions_for_user(self, user):
-        return NewsletterPagePermissionTester(user, self)
+    return user.is_active and user.has_perm(MANAGE_NEWSLETTERS)

@@ -5,12 +5,10 @@ from wagtail import hooks
 from wagtail.admin.widgets.button import Button
 
 from newsletters import admin_views, subscriber_admin
-from newsletters.models import IssuePage, NewsletterIndexPage, NewsletterPage
+from newsletters.models import IssuePage
 from newsletters.panels import DeliveriesNeedingAttentionPanel
 from newsletters.permissions import can_manage_newsletters
 from newsletters.viewsets import NewsletterAdminGroup
-
-NEWSLETTER_PAGE_TYPES = (NewsletterIndexPage, NewsletterPage, IssuePage)
 
 
 @hooks.register("register_admin_viewset")
@@ -42,13 +40,6 @@ def issue_header_buttons(page, user, view_name, next_url=None):
         icon_name="mail",
         priority=80,
     )
-
-
-@hooks.register("construct_explorer_page_queryset")
-def hide_newsletters_from_writers(parent_page, pages, request):
-    if can_manage_newsletters(request.user):
-        return pages
-    return pages.not_type(*NEWSLETTER_PAGE_TYPES)
 
 
 @hooks.register("construct_homepage_panels")

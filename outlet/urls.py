@@ -4,11 +4,25 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.documents import urls as wagtaildocs_urls
 
 from articles.sitemaps import SITEMAPS
 
+# Wagtail's page types report names the last edited page of every type to anyone who may edit
+# a page anywhere; here it is for those who may publish (Editors), so that Writers learn nothing
+# of pages outside their sections. The report's own URL names still resolve to these paths.
+PUBLISHERS_ONLY = {"any_permission_required": ["publish"]}
+
 urlpatterns = [
+    path(
+        "admin/reports/page-types-usage/",
+        PageTypesUsageReportView.as_view(**PUBLISHERS_ONLY),
+    ),
+    path(
+        "admin/reports/page-types-usage/results/",
+        PageTypesUsageReportView.as_view(results_only=True, **PUBLISHERS_ONLY),
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

@@ -4,7 +4,6 @@ import articles.models.pages
 import django.db.models.deletion
 import django.utils.timezone
 import modelcluster.fields
-import newsletters.permissions
 import wagtail.contrib.routable_page.models
 import wagtail.fields
 from django.conf import settings
@@ -34,7 +33,7 @@ class Migration(migrations.Migration):
             options={
                 'abstract': False,
             },
-            bases=(newsletters.permissions.NewsletterPermissionsMixin, articles.models.pages.MetadataMixin, 'wagtailcore.page'),
+            bases=(articles.models.pages.MetadataMixin, 'wagtailcore.page'),
         ),
         migrations.CreateModel(
             name='NewsletterIndexPage',
@@ -45,7 +44,7 @@ class Migration(migrations.Migration):
             options={
                 'abstract': False,
             },
-            bases=(newsletters.permissions.NewsletterPermissionsMixin, articles.models.pages.MetadataMixin, 'wagtailcore.page'),
+            bases=(articles.models.pages.MetadataMixin, 'wagtailcore.page'),
         ),
         migrations.CreateModel(
             name='Subscriber',
@@ -119,7 +118,7 @@ class Migration(migrations.Migration):
             options={
                 'abstract': False,
             },
-            bases=(newsletters.permissions.NewsletterPermissionsMixin, articles.models.pages.MetadataMixin, wagtail.contrib.routable_page.models.RoutablePageMixin, 'wagtailcore.page'),
+            bases=(articles.models.pages.MetadataMixin, wagtail.contrib.routable_page.models.RoutablePageMixin, 'wagtailcore.page'),
         ),
         migrations.CreateModel(
             name='SignupAttempt',

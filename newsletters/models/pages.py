@@ -17,12 +17,11 @@ from wagtail.models import Orderable, Page
 from articles.models.pages import FeedRoutesMixin, MetadataMixin
 from newsletters.forms import IssuePageForm
 from newsletters.panels import DeliveryPanel
-from newsletters.permissions import NewsletterPermissionsMixin
 
 INTRO_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 
 
-class NewsletterIndexPage(NewsletterPermissionsMixin, MetadataMixin, Page):
+class NewsletterIndexPage(MetadataMixin, Page):
     """/newsletters/: every newsletter with its subscribe form."""
 
     intro = models.TextField(blank=True)
@@ -38,7 +37,7 @@ class NewsletterIndexPage(NewsletterPermissionsMixin, MetadataMixin, Page):
         return context
 
 
-class NewsletterPage(NewsletterPermissionsMixin, MetadataMixin, FeedRoutesMixin, Page):
+class NewsletterPage(MetadataMixin, FeedRoutesMixin, Page):
     """A newsletter: who sends it, how often, and which articles its issues are compiled from."""
 
     class Cadence(models.TextChoices):
@@ -102,6 +101,11 @@ class NewsletterPage(NewsletterPermissionsMixin, MetadataMixin, FeedRoutesMixin,
     atom_feed_class = "newsletters.feeds.IssueAtomFeed"
     feed_subject = " issues"
 
+    class Meta:
+        permissions = [
+            ("manage_newsletters", "Can manage newsletters: issues, subscribers and deliveries")
+        ]
+
     def clean(self):
         super().clean()
         if self.promote_by_default:
@@ -122,7 +126,7 @@ class NewsletterPage(NewsletterPermissionsMixin, MetadataMixin, FeedRoutesMixin,
         return context
 
 
-class IssuePage(NewsletterPermissionsMixin, MetadataMixin, Page):
+class IssuePage(MetadataMixin, Page):
     """One issue of a newsletter. Its published page is the issue's web copy."""
 
     subject = models.CharField(max_length=150, help_text="The email's subject line.")

@@ -7,10 +7,10 @@ from wagtail.models import GroupPagePermission, Page, Workflow, WorkflowPage
 pytestmark = pytest.mark.django_db
 
 
-def page_permissions(group_name: str) -> set[str]:
-    root = Page.get_first_root_node()
+def page_permissions(group_name: str, page=None) -> set[str]:
+    page = page or Page.get_first_root_node()
     return set(
-        GroupPagePermission.objects.filter(group__name=group_name, page=root).values_list(
+        GroupPagePermission.objects.filter(group__name=group_name, page=page).values_list(
             "permission__codename", flat=True
         )
     )
@@ -28,11 +28,26 @@ def test_writers_and_editors_groups_exist():
     assert set(Group.objects.values_list("name", flat=True)) >= {"Writers", "Editors"}
 
 
-def test_writers_can_add_and_change_pages_but_not_publish():
-    permissions = page_permissions("Writers")
+def test_writers_can_add_and_change_pages_in_a_section_but_not_publish(section):
+    permissions = page_permissions("Writers", section)
 
-    assert {"add_page", "change_page"} <= permissions
-    assert "publish_page" not in permissions
+    assert permissions == {"add_page", "change_page"}
+
+
+def test_writers_hold_no_page_permission_outside_the_sections(section):
+    granted = GroupPagePermission.objects.filter(group__name="Writers")
+
+    assert {permission.page.specific_class.__name__ for permission in granted} == {"SectionPage"}
+
+
+def test_a_new_section_opens_to_writers(home, writer):
+    from tests.factories import SectionPageFactory
+
+    briefings = SectionPageFactory(parent=home, title="Briefings", slug="briefings")
+
+    assert page_permissions("Writers", briefings) == {"add_page", "change_page"}
+    assert briefings.permissions_for_user(writer).can_add_subpage()
+    assert not home.permissions_for_user(writer).can_edit()
 
 
 def test_editors_can_publish_pages():

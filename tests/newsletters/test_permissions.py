@@ -178,21 +178,32 @@ def explorer_rows(client, page) -> list[str]:
 def test_the_page_explorer_hides_newsletter_pages_from_writers(
     writer_client, editor_client, home, section, newsletter
 ):
+    from tests.factories import SectionPageFactory
+
+    SectionPageFactory(parent=home, title="Briefings", slug="briefings")
     editor_sees = " | ".join(explorer_rows(editor_client, home))
     writer_sees = " | ".join(explorer_rows(writer_client, home))
 
     assert "Analysis" in editor_sees and "Newsletters" in editor_sees
-    assert "Analysis" in writer_sees
+    assert "Analysis" in writer_sees and "Briefings" in writer_sees
     assert "Newsletters" not in writer_sees
 
 
-def test_writers_page_permissions_on_the_tree_stop_at_newsletter_pages(writer, home, newsletter):
+def test_wagtails_own_page_permissions_keep_writers_off_newsletter_pages(
+    writer, editor, section, newsletter
+):
     issue = IssuePageFactory(parent=newsletter)
 
-    assert home.permissions_for_user(writer).can_edit()
-    # Wagtail alone would let them edit the issue: the tree-wide grant reaches it.
-    assert PagePermissionTester(writer, issue).can_edit()
-    assert not issue.permissions_for_user(writer).can_edit()
+    assert section.permissions_for_user(writer).can_add_subpage()
+    for page in (newsletter.get_parent(), newsletter, issue):
+        assert PagePermissionTester(writer, page).permissions == set()
+        assert not page.permissions_for_user(writer).can_edit()
+        assert page.permissions_for_user(editor).can_edit()
+
+
+def test_managing_newsletters_is_a_permission_of_its_own(writer, editor):
+    assert editor.has_perm("newsletters.manage_newsletters")
+    assert not writer.has_perm("newsletters.manage_newsletters")
 
 
 def test_a_writer_cannot_open_or_change_an_issue(writer_client, editor_client, newsletter):
