@@ -31,16 +31,22 @@ migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
 # The site, the task worker (sends email) and the scheduler (publishes scheduled issues) in one
-# shell, so that the trap stops the two background processes whenever runserver exits.
+# shell, so that the trap stops the two background processes whenever runserver exits. Debug is
+# off, as readers meet the site (its own 404 and 500 pages); links in every email name this
+# PORT; the workers log only warnings, and the logins come last, after everything has started.
+DEMO_ENV := DEBUG=false WAGTAILADMIN_BASE_URL=http://$(HOST):$(PORT)
+
 demo: migrate
-	$(BIN)/python manage.py load_demo_content --create-admin --hostname $(HOST) --port $(PORT)
-	@echo "Serving on http://$(HOST):$(PORT)/ (admin at /admin/) beside the task worker and the"
-	@echo "scheduler; email goes to the outbox printed above. Ctrl-C stops all three."
-	@$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
-	$(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	@loaded="$$($(BIN)/python manage.py load_demo_content --create-admin --hostname $(HOST) --port $(PORT))" || exit 1; \
+	echo "$$loaded" | grep -v -e '^Admin login' -e '^Role logins'; \
+	$(DEMO_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	$(DEMO_ENV) $(BIN)/python manage.py run_scheduler & scheduler=$$!; \
 	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	echo; echo "Serving http://$(HOST):$(PORT)/ beside the task worker and the scheduler; email"; \
+	echo "goes to files in var/outbox/. Ctrl-C stops all three."; \
+	echo "$$loaded" | grep -e '^Admin login' -e '^Role logins'; echo; \
+	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 run: migrate
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

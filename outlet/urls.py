@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
+from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
@@ -35,10 +36,15 @@ urlpatterns = [
     path("", include("articles.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if getattr(settings, "SERVE_MEDIA", False):
+    # Development only: production serves media from its web server or object storage.
+    urlpatterns += [
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]
 
 # Wagtail's page serving comes last: everything not matched above is a page path.
 urlpatterns += [path("", include(wagtail_urls))]

@@ -273,5 +273,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     # One line per background task is noise at INFO; failures still show.
-    "loggers": {"django_tasks": {"level": "WARNING"}},
+    "loggers": {
+        "django_tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+        "rq.worker": {"level": "WARNING"},
+    },
 }

@@ -1,9 +1,10 @@
-"""Local development: debug on, plain HTTP, email written to files under var/outbox."""
+"""Local development: plain HTTP, email written to files under var/outbox, debug on unless
+DEBUG=false (as `make demo` runs it, so that a newcomer sees the site's own error pages)."""
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
-DEBUG = True
+DEBUG = env.bool("DEBUG", True)
 SECRET_KEY = env.str("SECRET_KEY", "dev-only-secret-key-not-for-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 SESSION_COOKIE_SECURE = False
@@ -19,3 +20,5 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Uploaded images and documents, served by Django itself even with debug off (see outlet.urls).
+SERVE_MEDIA = True
