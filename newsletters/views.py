@@ -17,6 +17,7 @@ from articles.seo import PageMeta
 from newsletters import subscribing, tokens
 from newsletters.forms import PreferencesForm, SubscribeForm
 from newsletters.models import NewsletterPage, Subscription
+from outlet.client_address import client_address
 
 
 def _meta(request, title):
@@ -70,7 +71,7 @@ def subscribe(request):
     if form.is_bot:
         return HttpResponseRedirect(reverse("newsletters:check_inbox"))
     # Every use counts, valid or not: the limit is on the form, not on good addresses.
-    if retry_after := subscribing.signup_retry_after(request.META.get("REMOTE_ADDR", "")):
+    if retry_after := subscribing.signup_retry_after(client_address(request)):
         response = _render(
             request,
             "newsletters/rate_limited.html",

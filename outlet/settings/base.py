@@ -255,6 +255,11 @@ DELIVERY_MAX_LATENESS_SECONDS = env.int("DELIVERY_MAX_LATENESS_SECONDS", 24 * 36
 SIGNUP_RATE_LIMIT = env.int("SIGNUP_RATE_LIMIT", 10)
 SIGNUP_RATE_WINDOW_SECONDS = env.int("SIGNUP_RATE_WINDOW_SECONDS", 600)
 CONFIRMATION_COOLDOWN_SECONDS = env.int("CONFIRMATION_COOLDOWN_SECONDS", 900)
+# Behind reverse proxies, the reader's address is taken from X-Forwarded-For, but only for
+# requests that come from one of these proxies (addresses or networks), counting back as many
+# hops as there are proxies; see outlet/client_address.py. Empty: the peer's own address.
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", [])
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 1)
 # Keys the hashes of suppressed addresses. Unlike SECRET_KEY it must never change, or erased
 # and unsubscribed addresses could be imported again: set it once in production.
 SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", "") or SECRET_KEY

@@ -182,10 +182,14 @@ def signup(client, newsletter, committed):
     (form,) = subscribe_forms(response.content.decode())
     fields = form_data(form)
 
-    def submit(address: str, ip: str = "198.51.100.7", **overrides):
+    def submit(address: str, ip: str = "198.51.100.7", forwarded_for: str = "", **overrides):
+        headers = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {}
         with committed():
             return client.post(
-                form["action"], {**fields, "email": address, **overrides}, REMOTE_ADDR=ip
+                form["action"],
+                {**fields, "email": address, **overrides},
+                REMOTE_ADDR=ip,
+                **headers,
             )
 
     return submit
