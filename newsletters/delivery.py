@@ -10,57 +10,27 @@ import contextlib
 import logging
 import smtplib
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
+from anymail.exceptions import AnymailError
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
+from newsletters import pausing
+from newsletters.bounces import return_path
 from newsletters.models import Delivery, IssuePage, IssueSend, Subscription, Suppression
+from newsletters.outcomes import NotTheReadersFault, Outcome, Verdict, classify
 from newsletters.rendering import RenderedIssue, render_issue
 from newsletters.suppression import suppress
+from newsletters.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
-
-
-class Paused(Exception):
-    """Nothing can be sent now, through no reader's fault (the server is unreachable, or
-    refuses our sender): the rest of the batch waits, and no attempt is counted."""
-
-
-@dataclass(frozen=True)
-class SmtpOutcome:
-    """What an SMTP error during a message means for the message and for the connection."""
-
-    permanent: bool  # 5xx: the address is refused; never retry
-    reconnect: bool  # the connection is unusable (421, dropped): open a new one
-    detail: str
-
-
-def classify(error: Exception) -> SmtpOutcome:
-    """Turn an exception from smtplib or the socket into what to do next."""
-    refused_address = isinstance(error, smtplib.SMTPRecipientsRefused)
-    if refused_address:
-        code, text = next(iter(error.recipients.values()))
-    elif isinstance(error, smtplib.SMTPResponseException):
-        code, text = error.smtp_code, error.smtp_error
-    elif isinstance(error, smtplib.SMTPServerDisconnected | OSError):
-        return SmtpOutcome(False, True, f"connection: {error}")
-    else:
-        return SmtpOutcome(False, True, f"{type(error).__name__}: {error}")
-    if isinstance(text, bytes):
-        text = text.decode(errors="replace")
-    detail = f"{code} {text}"[:500]
-    # Only a refused recipient is the address's fault. A 5xx to the message itself (DATA:
-    # too large, content refused) says nothing about the reader: retry within the attempts,
-    # then fail, and never suppress anyone for it.
-    permanent = refused_address and 500 <= code < 600
-    return SmtpOutcome(permanent=permanent, reconnect=code == 421, detail=detail)
+SEND_ERRORS = (smtplib.SMTPException, OSError, AnymailError)
 
 
 def claimable(now) -> Q:
@@ -125,15 +95,21 @@ def backoff(attempts: int) -> timedelta:
 
 
 class BatchSender:
-    """Sends one claimed batch over one SMTP connection, reconnecting when it must."""
+    """Sends one claimed batch over one connection (SMTP, or a provider's API), reconnecting
+    when it must, at the pace the shared send-rate limits allow."""
 
-    def __init__(self, rendered: RenderedIssue, token: str):
+    def __init__(self, rendered: RenderedIssue, token: str, throttle: Throttle):
         self.rendered = rendered
         self.token = token
+        self.throttle = throttle
         self.connection = get_connection()
+        # Over SMTP, bounces come back to a Return-Path of their own (see newsletters.bounces);
+        # providers report them by webhook.
+        self.verp = not settings.EMAIL_PROVIDER
+        self.bounced = 0
 
     def send(self, rows: list[Delivery]) -> bool:
-        """Send every row; False if sending is paused (the rest wait)."""
+        """Send every row; False if sending stopped through no reader's fault (the rest wait)."""
         # A slow server can make a batch outlive its lease, and another worker would then
         # send its rows again: past half its lease, a batch gives the rest back instead.
         give_back_at = timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS / 2)
@@ -142,6 +118,7 @@ class BatchSender:
                 if timezone.now() >= give_back_at:
                     self.release(rows[index:], retry_in=0)
                     return True
+                self.throttle.wait_for_turn()
                 # Asked just before sending, not once per batch: a reader who leaves while
                 # the batch is going out is not mailed afterwards.
                 if not still_wanted(row, self.rendered.newsletter_id):
@@ -150,10 +127,10 @@ class BatchSender:
                 try:
                     self.connect()
                     self.send_one(row)
-                except Paused as pause:
+                except NotTheReadersFault as fault:
                     retry_in = settings.DELIVERY_RETRY_SECONDS
-                    self.release(rows[index:], retry_in=retry_in, reason=f"{pause}; will retry")
-                    logger.warning("Sending issue %s paused: %s", row.issue_id, pause)
+                    self.release(rows[index:], retry_in=retry_in, reason=f"{fault}; will retry")
+                    stopped(row.issue_id, str(fault))
                     return False
         finally:
             self.disconnect()
@@ -166,40 +143,50 @@ class BatchSender:
         """
         try:
             self.connection.open()
-        except (smtplib.SMTPException, OSError) as error:
+        except SEND_ERRORS as error:
             self.disconnect()
-            raise Paused(f"SMTP server unreachable: {error}") from error
+            raise NotTheReadersFault(f"the mail server is unreachable: {error}") from error
 
     def disconnect(self) -> None:
-        with contextlib.suppress(smtplib.SMTPException, OSError):
+        with contextlib.suppress(*SEND_ERRORS):
             self.connection.close()
 
     def send_one(self, row: Delivery) -> None:
         message = self.rendered.message_for(row.subscriber, connection=self.connection)
+        if self.verp and (envelope := return_path(row.pk)):
+            message.extra_headers["From"] = message.from_email
+            message.from_email = envelope
         try:
             self.connection.send_messages([message])
         except smtplib.SMTPSenderRefused as error:
             # About us (a relay misconfigured, a rate limit), never about this reader.
-            raise Paused(f"sender refused: {classify(error).detail}") from error
-        except (smtplib.SMTPException, OSError) as error:
+            detail = classify(error).detail
+            raise NotTheReadersFault(f"the server refused our sender: {detail}") from error
+        except SEND_ERRORS as error:
             self.failed(row, classify(error))
             return
+        self.throttle.went_well()
+        status = getattr(message, "anymail_status", None)
         record(
             row,
             self.token,
             status=Status.SENT,
             sent_at=timezone.now(),
             message_id=message.extra_headers["Message-ID"],
+            provider_message_id=(status.message_id or "") if status else "",
             last_error="",
         )
 
-    def failed(self, row: Delivery, outcome: SmtpOutcome) -> None:
+    def failed(self, row: Delivery, outcome: Outcome) -> None:
         if outcome.reconnect:
             self.disconnect()  # the next message opens a fresh connection
-        if outcome.permanent:
+        if outcome.verdict is Verdict.REFUSED:
             record(row, self.token, status=Status.BOUNCED, last_error=outcome.detail)
             suppress(row.subscriber, Suppression.Reason.BOUNCED)
+            self.bounced += 1
             return
+        if outcome.verdict is Verdict.PUSHED_BACK:
+            self.throttle.server_pushed_back()
         attempts = row.attempts + 1
         if attempts >= settings.DELIVERY_MAX_ATTEMPTS:
             record(
@@ -216,7 +203,7 @@ class BatchSender:
             )
 
     def release(self, rows: list[Delivery], *, retry_in: float, reason: str = "") -> None:
-        """Give rows back untried (sending is paused, the lease runs short): no attempt is
+        """Give rows back untried (sending stopped, the lease runs short): no attempt is
         counted."""
         later = timezone.now() + timedelta(seconds=retry_in)
         Delivery.objects.filter(pk__in=[row.pk for row in rows], claim_token=self.token).update(
@@ -227,17 +214,34 @@ class BatchSender:
         )
 
 
+def stopped(issue_id: int, reason: str) -> None:
+    """Say on the run why it is waiting, for the editor's delivery panel."""
+    logger.warning("Sending issue %s stopped: %s", issue_id, reason)
+    IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).update(
+        pause_reason=reason[:500]
+    )
+
+
 def deliver(issue_id: int) -> str:
     """Send every due row of an issue, batch by batch; returns why it stopped."""
     issue = IssuePage.objects.get(pk=issue_id)
     rendered = render_issue(issue)
+    throttle = Throttle()
     while True:
+        if pausing.is_paused(issue_id):
+            return "paused"  # an editor resumes it
         token, rows = claim_batch(issue_id, settings.DELIVERY_BATCH_SIZE)
         if not rows:
             finish_if_done(issue_id)
             return "done"
-        if not BatchSender(rendered, token).send(rows):
-            return "paused"  # the sweep resumes it
+        sender = BatchSender(rendered, token, throttle)
+        if not sender.send(rows):
+            return "waiting"  # the sweep tries again
+        IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).exclude(
+            pause_reason=""
+        ).update(pause_reason="")
+        if sender.bounced:
+            pausing.pause_if_over_thresholds(issue_id)
 
 
 def finish_if_done(issue_id: int) -> bool:

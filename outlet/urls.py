@@ -33,6 +33,8 @@ urlpatterns = [
         name="robots",
     ),
     path("subscriptions/", include("newsletters.urls")),
+    # Providers' webhooks (bounces, complaints…) at /email/<provider>/tracking/: see webhooks.py.
+    path("email/", include("anymail.urls")),
     path("", include("articles.urls")),
 ]
 

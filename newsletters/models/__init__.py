@@ -1,4 +1,4 @@
-from newsletters.models.delivery import Delivery, IssueSend
+from newsletters.models.delivery import Delivery, FeedbackEvent, IssueSend, SendRateWindow
 from newsletters.models.pages import IssueItem, IssuePage, NewsletterIndexPage, NewsletterPage
 from newsletters.models.subscribers import (
     SignupAttempt,
@@ -12,11 +12,13 @@ from newsletters.models.subscribers import (
 
 __all__ = [
     "Delivery",
+    "FeedbackEvent",
     "IssueItem",
     "IssuePage",
     "IssueSend",
     "NewsletterIndexPage",
     "NewsletterPage",
+    "SendRateWindow",
     "SignupAttempt",
     "Subscriber",
     "SubscriberMerge",

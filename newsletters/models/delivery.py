@@ -9,6 +9,7 @@ class IssueSend(models.Model):
 
     class State(models.TextChoices):
         SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
         SENT = "sent", "Sent"
         MISSED = "missed", "Missed its schedule: not sent"
 
@@ -20,6 +21,12 @@ class IssueSend(models.Model):
     scheduled_for = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the run paused itself (too many bounces or complaints, the provider refused our
+    # account), for the editor who resumes it.
+    pause_reason = models.CharField(max_length=500, blank=True)
+    # The counts when an editor last resumed it: bounce and complaint rates are judged on
+    # what was sent since.
+    resumed_after = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return f"{self.issue} ({self.get_state_display()})"
@@ -52,6 +59,11 @@ class Delivery(models.Model):
     uncertain = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    # The id the email provider gave the message, which its webhooks name it by.
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # What the receiving side said later (provider webhooks, bounce reports).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    deferrals = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -62,7 +74,58 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["issue", "status", "next_attempt_at"]),
             models.Index(fields=["status", "claimed_until"]),
+            models.Index(fields=["message_id"], name="delivery_message_id"),
         ]
 
     def __str__(self):
         return f"{self.issue} → {self.subscriber}: {self.get_status_display()}"
+
+
+class FeedbackEvent(models.Model):
+    """Something the receiving side said about a delivered message, after the fact: a bounce,
+    a complaint, a provider-side unsubscribe, a deferral, a delivery.
+
+    One row per event, so that a replayed webhook or bounce report changes nothing twice. It
+    names no address: an erase deletes it with the delivery.
+    """
+
+    class Kind(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        DEFERRED = "deferred", "Deferred"
+        SOFT_BOUNCE = "soft_bounce", "Soft bounce"
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        COMPLAINT = "complaint", "Complaint"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed at the provider"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="feedback")
+    source = models.CharField(max_length=40, help_text="The provider, or dsn/arf for reports.")
+    event_id = models.CharField(max_length=128)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="one_row_per_event")
+        ]
+        indexes = [models.Index(fields=["kind", "occurred_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.source}) for delivery {self.delivery_id}"
+
+
+class SendRateWindow(models.Model):
+    """The send-rate schedule all workers share on the embedded default (Redis keeps it when
+    they run on RQ): "pace" holds the next free slot for evenly spaced messages, "hour" the
+    clock hour and how many were booked in it; see newsletters/throttle.py."""
+
+    name = models.CharField(max_length=20, unique=True)
+    started_at = models.DateTimeField()
+    used = models.PositiveIntegerField(default=0)
+    # Lowered by bursts of 421/451 from the server, restored as sending goes well again.
+    factor = models.FloatField(default=1.0)
+    slowed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name}: {self.used} from {self.started_at:%H:%M:%S}"

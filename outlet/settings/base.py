@@ -3,9 +3,11 @@
 dev.py and test.py relax what they must; production.py insists on what it needs.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
 from environs import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +215,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # Wagtail
 WAGTAIL_SITE_NAME = env.str("OUTLET_SITE_NAME", "Outlet")
+# The site's public base URL, for links in emails sent from the admin and by the workers.
 WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"avif": "avif", "webp": "webp"}
@@ -249,6 +253,18 @@ DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", 300)
 DELIVERY_RETRY_SECONDS = env.int("DELIVERY_RETRY_SECONDS", 60)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", 5)
 DELIVERY_MAX_LATENESS_SECONDS = env.int("DELIVERY_MAX_LATENESS_SECONDS", 24 * 3600)
+# Send-rate limits shared by every worker (0: none); see newsletters/throttle.py.
+DELIVERY_RATE_PER_SECOND = env.int("DELIVERY_RATE_PER_SECOND", 0)
+DELIVERY_RATE_PER_HOUR = env.int("DELIVERY_RATE_PER_HOUR", 0)
+# A run pauses itself, for an editor to resume, past these shares of hard bounces or spam
+# complaints among its first (or next) DELIVERY_PAUSE_MIN_SAMPLE messages; newsletters/pausing.py.
+DELIVERY_PAUSE_BOUNCE_RATE = env.float("DELIVERY_PAUSE_BOUNCE_RATE", 0.05)
+DELIVERY_PAUSE_COMPLAINT_RATE = env.float("DELIVERY_PAUSE_COMPLAINT_RATE", 0.003)
+DELIVERY_PAUSE_MIN_SAMPLE = env.int("DELIVERY_PAUSE_MIN_SAMPLE", 100)
+# Soft bounces (the receiving side gave up after temporary failures) suppress an address once
+# there are this many within this many days.
+BOUNCE_SOFT_LIMIT = env.int("BOUNCE_SOFT_LIMIT", 3)
+BOUNCE_SOFT_DAYS = env.int("BOUNCE_SOFT_DAYS", 30)
 
 # The public subscribe form: per-IP rate limit, and one confirmation email per address per
 # cooldown whoever asks. Both are kept in the database, so they hold on the embedded default.
@@ -264,13 +280,41 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 1)
 # and unsubscribed addresses could be imported again: set it once in production.
 SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", "") or SECRET_KEY
 
-EMAIL_CONFIG = env.dj_email_url("EMAIL_URL", default="smtp://localhost:25")
-vars().update(EMAIL_CONFIG)
+# Email goes out through an SMTP server (EMAIL_URL, e.g. submission://user:pass@host:587) or
+# a provider's API through django-anymail (EMAIL_PROVIDER, with the provider's settings as
+# ANYMAIL_* variables: ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_WEBHOOK_SECRET…).
+EMAIL_PROVIDERS = {
+    "amazon_ses": "anymail.backends.amazon_ses.EmailBackend",
+    "brevo": "anymail.backends.brevo.EmailBackend",
+    "mailgun": "anymail.backends.mailgun.EmailBackend",
+    "mailjet": "anymail.backends.mailjet.EmailBackend",
+    "postmark": "anymail.backends.postmark.EmailBackend",
+    "sendgrid": "anymail.backends.sendgrid.EmailBackend",
+    "sparkpost": "anymail.backends.sparkpost.EmailBackend",
+}
+EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", "")
+if EMAIL_PROVIDER:
+    if EMAIL_PROVIDER not in EMAIL_PROVIDERS:
+        raise ImproperlyConfigured(
+            f"EMAIL_PROVIDER={EMAIL_PROVIDER!r} is not one of {', '.join(EMAIL_PROVIDERS)}."
+        )
+    EMAIL_BACKEND = EMAIL_PROVIDERS[EMAIL_PROVIDER]
+else:
+    vars().update(env.dj_email_url("EMAIL_URL", default="smtp://localhost:25"))
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_")
+}
 # Without a timeout a server that accepts the connection and then goes silent would hold a
 # worker forever; keep it well inside DELIVERY_LEASE_SECONDS.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Outlet <newsroom@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Over SMTP, each message's Return-Path is this address with the delivery in it
+# (bounces+123-…@outlet.example), so that bounce reports find their delivery; see
+# newsletters/bounces.py and `manage.py process_bounces`. Empty: the sender's own address.
+BOUNCE_ADDRESS = env.str("BOUNCE_ADDRESS", "")
 
 LOGGING = {
     "version": 1,

@@ -55,6 +55,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WAGTAILADMIN_BASE_URL = "http://localhost"
+# Providers' webhooks are posted to by the tests, with these secrets.
+ANYMAIL = {
+    "WEBHOOK_SECRET": "webhook-user:webhook-password",
+    "MAILGUN_WEBHOOK_SIGNING_KEY": "key-test-mailgun-signing",
+    "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False,
+}
 # Serve static files from the finders, as in development: tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -15,8 +15,10 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
@@ -34,6 +36,7 @@ from newsletters.models import (
     Subscriber,
     Subscription,
 )
+from newsletters.sweep import sweep
 from tests.newsletters.smtp_sink import SmtpSink
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -276,6 +279,21 @@ class Processes:
             self.kill(process)
 
 
+def finish_with_sweeps(issue, processes, timeout: float = 40, tasks=DATABASE_TASKS) -> None:
+    """Act as the scheduler until the issue is sent: sweep every half second."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not unfinished(issue) and send_state(issue) == IssueSend.State.SENT:
+            return
+        with override_settings(TASKS=tasks):
+            sweep()
+        time.sleep(0.5)
+    raise AssertionError(
+        f"not finished after {timeout}s: {unfinished(issue)} rows left, "
+        f"state {send_state(issue)}\n{processes.outputs()}"
+    )
+
+
 def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -299,6 +317,24 @@ def processes(tmp_path):
     started = Processes(tmp_path)
     yield started
     started.kill_all()
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis database of this test run's own (13 + the xdist worker), emptied before and
+    after; skipped (a failure under CI) without a Redis server."""
+    server = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = server._replace(path=f"/{13 + worker}").geturl()
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {url}: {error}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture

@@ -56,6 +56,8 @@ class Received:
     subject: str
     connection: int
     message: email.message.EmailMessage = field(repr=False)
+    mail_from: str = ""  # the envelope sender (the Return-Path)
+    at: float = field(default_factory=time.monotonic)  # when the server accepted it
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Event:
     verb: str  # EHLO, MAIL, RCPT, DATA
     address: str
     code: int  # 0: no reply, the connection was closed
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -394,6 +397,7 @@ class SmtpSink:
                         subject=str(message["Subject"]),
                         connection=session.connection_id,
                         message=message,
+                        mail_from=envelope.mail_from,
                     )
                 )
             for kill in self.kills:

@@ -15,10 +15,8 @@ worker's number) and empties it; without a Redis server on 127.0.0.1 the test is
 
 import os
 import time
-from urllib.parse import urlsplit
 
 import pytest
-import redis
 from django.test import override_settings
 
 from newsletters.models import Delivery, IssueSend
@@ -32,6 +30,7 @@ from tests.newsletters.delivery_fixtures import (
     newsletter,
     processes,
     publish,
+    redis_url,
     send_state,
     sink,
     unfinished,
@@ -46,22 +45,6 @@ RQWORKER = ["rqworker", "--job-class", "django_tasks_rq.Job", "default"]  # as t
 
 def worker_name(n: int) -> str:
     return f"delivery-{n}-{os.getpid()}"
-
-
-@pytest.fixture
-def redis_url():
-    server = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    url = server._replace(path=f"/{13 + worker}").geturl()
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {url}: {error}")
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
 
 
 def test_two_rq_workers_deliver_one_issue_missing_no_one_and_no_one_twice(

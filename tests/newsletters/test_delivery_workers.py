@@ -29,6 +29,7 @@ from tests.newsletters.delivery_fixtures import (
     assert_counts_add_up,
     assert_each_mailed_once,
     database_tasks,
+    finish_with_sweeps,
     is_postgres,
     make_issue,
     newsletter,
@@ -42,21 +43,6 @@ from tests.newsletters.delivery_fixtures import (
 
 Status = Delivery.Status
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def finish_with_sweeps(issue, processes, timeout: float = 40) -> None:
-    """Act as the scheduler until the issue is sent: sweep every half second."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not unfinished(issue) and send_state(issue) == IssueSend.State.SENT:
-            return
-        with override_settings(TASKS=DATABASE_TASKS):
-            sweep()
-        time.sleep(0.5)
-    raise AssertionError(
-        f"not finished after {timeout}s: {unfinished(issue)} rows left, "
-        f"state {send_state(issue)}\n{processes.outputs()}"
-    )
 
 
 def duplicates_and_uncertain(sink, issue) -> tuple[dict, set]:

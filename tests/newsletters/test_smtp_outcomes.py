@@ -2,7 +2,7 @@
 
 import smtplib
 
-from newsletters.delivery import classify
+from newsletters.outcomes import classify
 
 
 def test_a_refused_recipient_is_a_permanent_bounce():
