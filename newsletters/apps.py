@@ -6,4 +6,4 @@ class NewslettersConfig(AppConfig):
     verbose_name = "Newsletters"
 
     def ready(self):
-        from newsletters import signal_handlers, webhooks  # noqa: F401
+        from newsletters import checks, signal_handlers, webhooks  # noqa: F401

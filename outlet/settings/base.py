@@ -216,7 +216,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Wagtail
 WAGTAIL_SITE_NAME = env.str("OUTLET_SITE_NAME", "Outlet")
 # The site's public base URL, for links in emails sent from the admin and by the workers.
-WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", "")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_FORMAT_CONVERSIONS = {"avif": "avif", "webp": "webp"}
 WAGTAILDOCS_EXTENSIONS = [
@@ -244,7 +244,7 @@ TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
 }
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
-RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 
 # Delivery of newsletter issues: see newsletters/delivery.py for what each one governs.
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", 50)
@@ -278,7 +278,7 @@ TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", [])
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 1)
 # Keys the hashes of suppressed addresses. Unlike SECRET_KEY it must never change, or erased
 # and unsubscribed addresses could be imported again: set it once in production.
-SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", "") or SECRET_KEY
+SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", "")
 
 # Email goes out through an SMTP server (EMAIL_URL, e.g. submission://user:pass@host:587) or
 # a provider's API through django-anymail (EMAIL_PROVIDER, with the provider's settings as
@@ -299,8 +299,8 @@ if EMAIL_PROVIDER:
             f"EMAIL_PROVIDER={EMAIL_PROVIDER!r} is not one of {', '.join(EMAIL_PROVIDERS)}."
         )
     EMAIL_BACKEND = EMAIL_PROVIDERS[EMAIL_PROVIDER]
-else:
-    vars().update(env.dj_email_url("EMAIL_URL", default="smtp://localhost:25"))
+elif env.str("EMAIL_URL", ""):
+    vars().update(env.dj_email_url("EMAIL_URL"))
 ANYMAIL = {
     name.removeprefix("ANYMAIL_"): value
     for name, value in os.environ.items()
@@ -309,7 +309,7 @@ ANYMAIL = {
 # Without a timeout a server that accepts the connection and then goes silent would hold a
 # worker forever; keep it well inside DELIVERY_LEASE_SECONDS.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 30)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Outlet <newsroom@localhost>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Over SMTP, each message's Return-Path is this address with the delivery in it
 # (bounces+123-…@outlet.example), so that bounce reports find their delivery; see

@@ -55,6 +55,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WAGTAILADMIN_BASE_URL = "http://localhost"
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = "Outlet <newsroom@outlet.example>"
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
 # Providers' webhooks are posted to by the tests, with these secrets.
 ANYMAIL = {
     "WEBHOOK_SECRET": "webhook-user:webhook-password",

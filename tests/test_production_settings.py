@@ -1,0 +1,82 @@
+"""Production refuses to start without what it needs, naming what is missing, and passes
+Django's deployment checklist once it has it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from outlet.settings.base import BASE_DIR
+
+REQUIRED = {
+    "SECRET_KEY": "k3Jq9-vX2mWz7_Lp0aR5tYb8Nc4Hd6Fg1Se3Ui9Oo2Pq7Rw5Tx0Yz4Ab8Cd6Ef1Gh",
+    "ALLOWED_HOSTS": "news.outlet.example",
+    "SUPPRESSION_HASH_KEY": "Zp4Xq8Wm2Vn6Bl0Ck5Jh9Gf3Ds7Ae1Ry",
+    "WAGTAILADMIN_BASE_URL": "https://news.outlet.example",
+    "DEFAULT_FROM_EMAIL": "Outlet <newsroom@outlet.example>",
+    "EMAIL_URL": "submission://outlet:secret@smtp.outlet.example:587",
+}
+SETTINGS = [*REQUIRED, "EMAIL_PROVIDER", "DATABASE_URL", "REDIS_URL", "TASKS_BACKEND", "CI"]
+
+
+def start(environment: dict, *command: str) -> subprocess.CompletedProcess:
+    clean = {key: value for key, value in os.environ.items() if key not in SETTINGS}
+    clean = {key: value for key, value in clean.items() if not key.startswith("ANYMAIL_")}
+    return subprocess.run(  # noqa: S603 (our own manage.py)
+        [sys.executable, "manage.py", *(command or ("check",))],
+        cwd=BASE_DIR,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "outlet.settings.production", **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("missing", [name for name in REQUIRED if name != "EMAIL_URL"])
+def test_a_missing_variable_stops_production_with_its_name(missing):
+    environment = {key: value for key, value in REQUIRED.items() if key != missing}
+
+    result = start(environment)
+
+    assert result.returncode != 0
+    assert f"{missing} must be set" in result.stderr
+
+
+def test_without_an_email_transport_production_does_not_start():
+    environment = {key: value for key, value in REQUIRED.items() if key != "EMAIL_URL"}
+
+    result = start(environment)
+
+    assert result.returncode != 0
+    assert "EMAIL_URL (an SMTP server) or EMAIL_PROVIDER" in result.stderr
+
+
+def test_a_provider_without_a_webhook_secret_does_not_start():
+    environment = {**REQUIRED, "EMAIL_PROVIDER": "postmark"}
+    del environment["EMAIL_URL"]
+
+    result = start(environment)
+
+    assert result.returncode != 0
+    assert "ANYMAIL_WEBHOOK_SECRET must be set" in result.stderr
+
+
+def test_with_everything_set_production_passes_the_deployment_checklist(tmp_path):
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+
+    result = start({**REQUIRED, **database}, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unsubscribe_links_over_plain_http_are_flagged(db):
+    from django.core.checks import run_checks
+
+    from newsletters.checks import unsubscribe_links_are_https
+
+    warnings = unsubscribe_links_are_https(None)
+
+    assert [warning.id for warning in warnings] == ["newsletters.W001"]
+    assert "http://localhost" in warnings[0].msg
+    assert "newsletters.W001" in [m.id for m in run_checks(include_deployment_checks=True)]
