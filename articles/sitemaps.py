@@ -1,9 +1,16 @@
-"""sitemap.xml: live public pages from Wagtail, plus author, series and tag pages."""
+"""sitemap.xml: live public pages from Wagtail, plus author, series and tag pages; and
+news-sitemap.xml, Google News' sitemap of the articles of the last two days."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from taggit.models import Tag
 from wagtail.contrib.sitemaps import Sitemap as WagtailSitemap
+from wagtail.models import Site
 
 from articles.models import ArticlePage, Author, Series
 
@@ -36,3 +43,21 @@ SITEMAPS = {
     "series": SeriesSitemap,
     "tags": TagSitemap,
 }
+
+def news_sitemap(request):
+    """news-sitemap.xml: the articles of the last two days (at most 1,000), for Google News."""
+    site = Site.find_for_request(request)
+    articles = (
+        ArticlePage.objects.live()
+        .public()
+        .filter(date__gte=timezone.now() - timedelta(days=2))
+        .defer_streamfields()
+        .select_related("series")
+        .order_by("-date")[:1000]
+    )
+    context = {
+        "articles": [(article.get_full_url(request), article) for article in articles],
+        "publication": site.site_name if site and site.site_name else settings.WAGTAIL_SITE_NAME,
+        "language": settings.LANGUAGE_CODE.split("-")[0],
+    }
+    return render(request, "articles/news_sitemap.xml", context, content_type="application/xml")

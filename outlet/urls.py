@@ -8,7 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.documents import urls as wagtaildocs_urls
 
-from articles.sitemaps import SITEMAPS
+from articles.sitemaps import SITEMAPS, news_sitemap
 
 # Wagtail's page types report names the last edited page of every type to anyone who may edit
 # a page anywhere; here it is for those who may publish (Editors), so that Writers learn nothing
@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("news-sitemap.xml", news_sitemap, name="news-sitemap"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
