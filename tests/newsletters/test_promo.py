@@ -1,12 +1,16 @@
 """Every subscribe form readers meet is a working form for the right newsletter."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from newsletters.models import Subscription
 from tests.factories import ArticlePageFactory, SeriesFactory, paragraph
 from tests.newsletters.conftest import form_data, subscribe_forms
 from tests.newsletters.factories import IssuePageFactory
+from tests.reader import read
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +150,83 @@ def test_issue_web_copy_offers_the_next_issue_by_email(client, newsletter):
     issue = IssuePageFactory(parent=newsletter)
 
     assert promoted_on(client, issue.url) == [newsletter.pk]
+
+
+# The one subscribe component every form comes from, and the newsletter pages
+
+
+@pytest.fixture
+def reader_pages(section, plain_article):
+    """One URL of each reader page kind outside the newsletters."""
+    author = plain_article.authors[0]
+    tagged = ArticlePageFactory(parent=section, tags=["trade"], series=SeriesFactory())
+    return {
+        "home": "/",
+        "section": section.url,
+        "article": plain_article.url,
+        "author": author.get_absolute_url(),
+        "series": tagged.series.get_absolute_url(),
+        "tag": reverse("articles:tag", args=["trade"]),
+        "search": reverse("articles:search") + "?q=port",
+    }
+
+
+def test_newsletter_pages_carry_only_their_own_forms(
+    client, newsletter_index, newsletter, series_newsletter
+):
+    issue = IssuePageFactory(parent=series_newsletter)
+
+    assert promoted_on(client, series_newsletter.url) == [series_newsletter.pk]
+    assert promoted_on(client, issue.url) == [series_newsletter.pk]
+    assert sorted(promoted_on(client, newsletter_index.url)) == sorted(
+        [newsletter.pk, series_newsletter.pk]
+    )
+
+
+def test_every_form_has_the_trap_hidden_from_people_and_screen_readers(
+    client, newsletter_index, newsletter, series_newsletter, reader_pages
+):
+    for url in [*reader_pages.values(), newsletter_index.url, newsletter.url]:
+        soup = read(client, url)
+        ids = [element["id"] for element in soup.find_all(id=True)]
+        assert len(ids) == len(set(ids)), f"{url}: ids repeat"
+        for form in subscribe_forms(str(soup)):
+            trap = form.find("input", attrs={"name": "website"})
+            wrapper = trap.find_parent(class_="subscribe__trap")
+            assert wrapper is not None and wrapper["aria-hidden"] == "true", url
+            assert trap["tabindex"] == "-1" and trap["autocomplete"] == "off", url
+            email = form.find("input", type="email")
+            assert form.find("label", attrs={"for": email["id"]}), f"{url}: unlabelled field"
+
+
+def test_the_cadence_is_said_once_beside_a_newsletter(client, newsletter_index, series_newsletter):
+    soup = read(client, newsletter_index.url)
+    (card,) = soup.select(".newsletter-card")
+    text = " ".join(card.get_text(" ").split())
+
+    assert text.count("Every two weeks") == 1
+    assert "Every two weeks" not in " ".join(card.select_one(".subscribe").get_text(" ").split())
+
+
+def test_the_newsletter_archive_lists_issues_by_date_and_pages_after_twelve(client, newsletter):
+    for number in range(1, 15):
+        IssuePageFactory(
+            parent=newsletter,
+            title=f"The Weekly Steep, No. {number}",
+            subject=f"Subject {number}",
+            first_published_at=timezone.now() - timedelta(days=7 * (15 - number)),
+        )
+
+    first = read(client, newsletter.url)
+    subjects = [a.get_text() for a in first.select(".issue-archive__subject a")]
+    assert subjects == [f"Subject {n}" for n in range(14, 2, -1)]
+    item = first.select_one(".issue-archive__item")
+    assert item.select_one(".issue-archive__number").get_text() == "No. 14"
+    assert item.find("time")["datetime"].startswith(str(timezone.now().date() - timedelta(7)))
+    older = first.select_one(".pagination a[rel=next]")["href"]
+
+    second = read(client, newsletter.url + older)
+    assert [a.get_text() for a in second.select(".issue-archive__subject a")] == [
+        "Subject 2",
+        "Subject 1",
+    ]
