@@ -185,7 +185,7 @@ def test_section_lists_its_articles_newest_first_with_cards(client, section, sto
     card = soup.find("a", href=newer.url).find_parent("article")
     assert "The newest one." in card.get_text()
     assert "min read" in card.get_text()
-    assert soup.select_one("nav[aria-label=Sections] a[aria-current=page]")["href"] == section.url
+    assert soup.select_one("nav[aria-label=Main] a[aria-current=page]")["href"] == section.url
 
 
 def test_section_paginates_after_twelve_articles(client, section):
