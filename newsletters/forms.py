@@ -51,7 +51,9 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args, newsletters=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["newsletters"].choices = [(n.pk, n.title) for n in newsletters]
+        # Each label is the newsletter itself (it prints as its title), so that the preference
+        # centre can show what each one is beside its box.
+        self.fields["newsletters"].choices = [(n.pk, n) for n in newsletters]
 
 
 class IssuePageForm(WagtailAdminPageForm):

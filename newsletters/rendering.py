@@ -7,6 +7,7 @@ pre-rendered text rather than rendered again.
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import formataddr, make_msgid
 from html import unescape
 
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import strip_tags
 from wagtail.rich_text import expand_db_html
 
@@ -22,7 +24,11 @@ from newsletters import tokens
 
 UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
 PREFERENCES_URL = "%%PREFERENCES_URL%%"
+# What a preview shows in place of a reader's own links: real paths with an example token.
+PREVIEW_EXAMPLE = "example-link-in-preview"
 GMAIL_CLIP_BYTES = 102 * 1024
+# What may stand between a newsletter's name and an issue's own name in its title.
+TITLE_SEPARATORS = " ,:;\u00b7\u2013\u2014-"
 CSS_INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
 # Rich text links to pages come out site-relative, which means nothing in an inbox.
 RELATIVE_URL = re.compile(r'(\s(?:href|src)=")/(?!/)')
@@ -75,10 +81,7 @@ class RenderedIssue:
     def message_for(self, subscriber, *, subject_prefix: str = "", connection=None):
         """The email for one subscriber, with their links and a Message-ID of its own."""
         links = self.personal_links(subscriber)
-        html, text = self.html, self.text
-        for placeholder, url in links.items():
-            html = html.replace(placeholder, url)
-            text = text.replace(placeholder, url)
+        html, text = with_links(self.html, self.text, links)
         message = EmailMultiAlternatives(
             subject=subject_prefix + self.subject,
             body=text,
@@ -98,13 +101,19 @@ class RenderedIssue:
 
 
 def render_issue(issue, *, preview: bool = False) -> RenderedIssue:
-    """Render `issue` (a specific IssuePage, possibly an unsaved draft) for email."""
+    """Render `issue` (a specific IssuePage, possibly an unsaved draft) for email.
+
+    A preview has example links where each reader's own links will go, so that editors see
+    links, not placeholders, in both the HTML and the plain-text preview.
+    """
     newsletter = issue.get_parent().specific
     site = newsletter.get_site()
     root_url = site.root_url if site else settings.WAGTAILADMIN_BASE_URL
     context = {
         "issue": issue,
         "newsletter": newsletter,
+        "issue_label": issue_label(issue, newsletter),
+        "issue_date": issue_date(issue),
         "items": issue_items(issue),
         "root_url": root_url,
         "web_url": root_url + (issue.url if issue.live else newsletter.url or "/"),
@@ -117,6 +126,8 @@ def render_issue(issue, *, preview: bool = False) -> RenderedIssue:
     html = render_to_string("newsletters/email/issue.html", context)
     html = CSS_INLINER.inline(absolute_urls(html, root_url))
     text = render_to_string("newsletters/email/issue.txt", context)
+    if preview:
+        html, text = with_links(html, text, example_links(root_url))
     domain = newsletter.sender_email.rpartition("@")[2] or "localhost"
     return RenderedIssue(
         newsletter_id=newsletter.pk,
@@ -131,23 +142,61 @@ def render_issue(issue, *, preview: bool = False) -> RenderedIssue:
     )
 
 
+def with_links(html: str, text: str, links: dict[str, str]) -> tuple[str, str]:
+    """The pre-rendered HTML and text with each placeholder replaced by its URL."""
+    for placeholder, url in links.items():
+        html = html.replace(placeholder, url)
+        text = text.replace(placeholder, url)
+    return html, text
+
+
+def example_links(root_url: str) -> dict[str, str]:
+    """Each reader's links as a preview shows them: the real paths, with an example token."""
+    example = [PREVIEW_EXAMPLE]
+    return {
+        UNSUBSCRIBE_URL: root_url + reverse("newsletters:unsubscribe", args=example),
+        PREFERENCES_URL: root_url + reverse("newsletters:preferences", args=example),
+    }
+
+
+def issue_label(issue, newsletter) -> str:
+    """An issue's own name beside its date: its title less the newsletter's ("No. 3").
+
+    "" when the title says nothing the reader does not see already (the name, the subject).
+    """
+    title = (issue.title or "").strip()
+    if title.casefold().startswith(newsletter.title.casefold()):
+        title = title[len(newsletter.title) :].lstrip(TITLE_SEPARATORS)
+    return "" if title in ("", issue.subject) else title
+
+
+def issue_date(issue) -> datetime:
+    """When the issue goes out: first published, else scheduled, else now (a draft's preview)."""
+    return issue.first_published_at or issue.go_live_at or timezone.now()
+
+
 @dataclass(frozen=True)
 class EmailItem:
+    """An article as an issue shows it, by email and on the web."""
+
     title: str
     url: str
     summary: str
     byline: str
-    image_url: str
+    image: object  # the article's own hero image (a Wagtail image), or None
     image_alt: str
 
 
 def issue_items(issue) -> list[EmailItem]:
-    """The issue's articles as the email shows them: live ones only, in the editor's order."""
+    """The issue's articles as the email shows them: live ones only, in the editor's order.
+
+    An article without a hero image of its own has no picture: the site's generic share card
+    would only repeat the masthead.
+    """
     from articles.models import ArticlePage
 
     chosen = [(item.article_id, item.blurb) for item in issue.items.all()]
     articles = ArticlePage.objects.for_listing().in_bulk([pk for pk, _ in chosen])
-    site_root = issue.get_site().root_url if issue.get_site() else ""
     items = []
     for pk, blurb in chosen:
         if (article := articles.get(pk)) is None:
@@ -158,11 +207,17 @@ def issue_items(issue) -> list[EmailItem]:
                 title=article.display_title,
                 url=article.get_full_url(),
                 summary=blurb or article.listing_summary,
-                byline=", ".join(author.name for author in article.authors),
-                image_url=site_root + image.get_rendition("fill-1200x630|format-jpeg").url
-                if image
-                else "",
+                byline=names(author.name for author in article.authors),
+                image=image,
                 image_alt=image.default_alt_text if image else "",
             )
         )
     return items
+
+
+def names(parts) -> str:
+    """ "A", "A and B", "A, B and C": the authors as a byline reads them."""
+    parts = list(parts)
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]

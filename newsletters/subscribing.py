@@ -16,6 +16,7 @@ from django.utils import timezone
 from newsletters import tokens
 from newsletters.addresses import canonical_email
 from newsletters.models import NewsletterPage, SignupAttempt, Subscriber, Subscription, Suppression
+from newsletters.rendering import CSS_INLINER
 from newsletters.suppression import lift_after_opt_in, may_email
 
 logger = logging.getLogger(__name__)
@@ -100,9 +101,8 @@ def send_confirmation_email(subscriber_id: int, newsletter_ids: list[int]) -> No
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[subscriber.email],
     )
-    message.attach_alternative(
-        render_to_string("newsletters/email/confirm.html", context), "text/html"
-    )
+    html = CSS_INLINER.inline(render_to_string("newsletters/email/confirm.html", context))
+    message.attach_alternative(html, "text/html")
     message.send()
 
 

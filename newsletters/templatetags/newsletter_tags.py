@@ -1,9 +1,10 @@
-"""The seam between articles and newsletters: the subscribe promo shown on reader pages."""
+"""The seam between articles and newsletters: the subscribe promo and the way to every newsletter,
+shown on every reader page."""
 
 from django import template
 
 from articles.chrome import remember
-from newsletters.models import NewsletterPage
+from newsletters.models import NewsletterIndexPage, NewsletterPage
 
 register = template.Library()
 
@@ -37,3 +38,14 @@ def newsletter_promo(context, article=None, form_id="newsletter-promo"):
         "source": request.path if request else "",
         "form_id": form_id,
     }
+
+
+@register.simple_tag
+def newsletters_url() -> str:
+    """Where readers find every newsletter (the live index page), or "" if there is none."""
+
+    def find():
+        index = NewsletterIndexPage.objects.live().public().first()
+        return (index.url or "") if index else ""
+
+    return remember("newsletters:index-url", find)

@@ -4,6 +4,7 @@
 // off. When the browser can do more, this module reveals two extra buttons:
 //   [data-share-copy]   copies the article's URL (Clipboard API)
 //   [data-share-native] opens the system share sheet (Web Share API)
+// and lets Escape, or a click elsewhere, close the WeChat QR code that opens over the page.
 // Loaded as <script type="module">: deferred, strict, and allowed by `script-src 'self'`.
 
 const STATUS_CLEAR_MS = 5000;
@@ -77,11 +78,27 @@ function enhanceNative(widget, url, title) {
   });
 }
 
+// The QR code is a <details> that opens over what follows: close it as a popup would close.
+function enhanceQr(widget) {
+  const details = widget.querySelector("details");
+  if (!details) return;
+  details.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && details.open) {
+      details.open = false;
+      details.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (details.open && !details.contains(event.target)) details.open = false;
+  });
+}
+
 function enhanceShare(widget) {
   const url = widget.dataset.shareUrl || window.location.href;
   const title = widget.dataset.shareTitle || document.title;
   enhanceCopy(widget, url);
   enhanceNative(widget, url, title);
+  enhanceQr(widget);
 }
 
 document.querySelectorAll("[data-share]").forEach(enhanceShare);

@@ -79,6 +79,20 @@ def test_article_has_the_share_widget_at_top_and_bottom(client, story):
         assert widget.find("svg") is not None
 
 
+def test_every_sized_image_gives_each_candidate_its_width(client, story):
+    """With `sizes`, a srcset whose candidate has no width descriptor is invalid HTML."""
+    soup = read(client, story.url)
+    sized = soup.select("main [srcset][sizes]")
+    hero = soup.select_one(".article__hero picture")
+
+    assert len(hero.select("[srcset]")) == 2 + 1, "AVIF and WebP sources, and the JPEG img"
+    assert sized
+    for element in sized:
+        candidates = [c.strip() for c in element["srcset"].split(",")]
+        assert len(candidates) > 1, element
+        assert all(re.fullmatch(r"\S+ \d+w", c) for c in candidates), candidates
+
+
 def test_article_renders_every_body_block(client, story):
     body = read(client, story.url).find("main")
     text = " ".join(body.get_text(" ").split())
@@ -171,7 +185,7 @@ def test_section_lists_its_articles_newest_first_with_cards(client, section, sto
     card = soup.find("a", href=newer.url).find_parent("article")
     assert "The newest one." in card.get_text()
     assert "min read" in card.get_text()
-    assert soup.select_one("nav[aria-label=Sections] a[aria-current=page]")["href"] == section.url
+    assert soup.select_one("nav[aria-label=Main] a[aria-current=page]")["href"] == section.url
 
 
 def test_section_paginates_after_twelve_articles(client, section):

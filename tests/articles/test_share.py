@@ -49,7 +49,13 @@ def query_of(href: str) -> dict[str, str]:
 
 
 def links_by_label(widget) -> dict[str, str]:
-    return {a.get_text(strip=True): a["href"] for a in widget.find_all("a", href=True)}
+    """Each link by the network its (hidden) text names: "Share on X" → "X"."""
+    names = {}
+    for link in widget.find_all("a", href=True):
+        text = link.get_text(strip=True)
+        assert text == link["title"], "the tooltip says what the hidden text says"
+        names[text.removeprefix("Share on ").replace("Share by email", "Email")] = link["href"]
+    return names
 
 
 @pytest.mark.django_db
@@ -128,12 +134,12 @@ def test_copy_and_native_share_read_url_and_title_from_data_attributes(page, can
 
 @pytest.mark.django_db
 def test_wechat_qr_code_is_an_inline_svg_titled_after_the_article(page):
-    codes = page.select("[data-share] svg")
+    codes = page.select("[data-share] svg.share-qr__code")
     assert len(codes) == 2
     for svg in codes:
         assert svg.title.get_text() == f"QR code for {LABELLED_TITLE}"
         assert svg.find("path")["d"], "the QR code has no modules"
-        assert svg.find_parent("details").summary.get_text(strip=True) == "WeChat"
+        assert svg.find_parent("details").summary.get_text(strip=True) == "Share on WeChat"
 
 
 @pytest.mark.django_db
@@ -186,3 +192,15 @@ def test_share_links_round_trip_any_title_and_url(title, segments):
             assert params["title"] == title
         if link.network == "email":
             assert params["subject"] == title
+
+
+@pytest.mark.django_db
+def test_every_share_icon_is_drawn_from_one_sprite_on_the_page(page):
+    (sprite,) = page.select("svg.icon-sprite")
+    symbols = {symbol["id"] for symbol in sprite.find_all("symbol")}
+    icons = page.select("[data-share] svg.share__icon")
+
+    assert len(icons) == 2 * 11, "8 networks, WeChat, copy and share, in each widget"
+    for icon in icons:
+        assert icon["aria-hidden"] == "true", "the link's hidden text names it, not the icon"
+        assert icon.use["href"].removeprefix("#") in symbols

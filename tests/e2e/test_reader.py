@@ -27,7 +27,7 @@ def test_reader_follows_an_article_copies_its_link_and_opens_the_qr(page, demo_c
     assert page.evaluate("navigator.clipboard.readText()") == share.get_attribute("data-share-url")
 
     wechat = share.locator("details.share__wechat")
-    qr = wechat.locator("svg")
+    qr = wechat.locator("svg.share-qr__code")
     expect(qr).to_be_hidden()
     wechat.locator("summary").click()
     expect(qr).to_be_visible()

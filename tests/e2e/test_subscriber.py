@@ -86,7 +86,7 @@ def link_in(message, pattern: str) -> str:
 
 def test_reader_subscribes_confirms_and_unsubscribes(page, outbox, article):
     page.goto(article.url)
-    promo = page.locator(".newsletter-promo")
+    promo = page.locator(".article__promo .newsletter-promo")
     promo.get_by_label("Email address").fill("reader@example.org")
     promo.get_by_role("button", name="Subscribe").click()
     expect(page.locator("h1")).to_have_text("Check your inbox")

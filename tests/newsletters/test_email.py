@@ -7,10 +7,11 @@ import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
+from articles.models import PublicationSettings
 from newsletters.models import Delivery
-from newsletters.rendering import GMAIL_CLIP_BYTES
+from newsletters.rendering import GMAIL_CLIP_BYTES, issue_label, render_issue
 from tests.factories import ArticlePageFactory, AuthorFactory, ImageFactory
 from tests.newsletters.conftest import (
     form_data,
@@ -277,3 +278,103 @@ def test_a_link_scanner_following_the_confirmation_email_confirms_nothing(
         assert scanner.head(local(link)).status_code == 200
 
     assert newsletter_state() == before
+
+
+# What the issue says it is, and how it lays out its articles
+
+
+def sent_on(issue) -> str:
+    return dateformat.format(timezone.localtime(issue.first_published_at), "j F Y")
+
+
+def test_the_header_names_the_newsletter_the_issue_and_its_date(received, issue):
+    soup = BeautifulSoup(html_part(received), "html.parser")
+    header = " ".join(soup.find("td", class_="masthead").get_text(" ").split())
+    text_lines = text_part(received).splitlines()
+
+    assert issue.title.startswith("Issue ")
+    assert header == f"The Weekly Steep {issue.title} {sent_on(issue)}"
+    assert text_lines[:2] == ["THE WEEKLY STEEP", f"{issue.title} · {sent_on(issue)}"]
+
+
+@pytest.mark.parametrize(
+    ("title", "label"),
+    [
+        ("The Weekly Steep, No. 4", "No. 4"),
+        ("The Weekly Steep — No. 5", "No. 5"),
+        ("Issue 12", "Issue 12"),
+        ("The Weekly Steep", ""),
+        ("Ports and tariffs", ""),  # the subject already says it
+    ],
+)
+def test_an_issue_is_named_by_its_title_less_the_newsletters_name(newsletter, title, label):
+    issue = IssuePageFactory.build(title=title, subject="Ports and tariffs")
+
+    assert issue_label(issue, newsletter) == label
+
+
+def test_a_draft_preview_is_dated_today(newsletter, section):
+    draft = IssuePageFactory(
+        parent=newsletter, title="The Weekly Steep, No. 9", live=False, first_published_at=None
+    )
+
+    rendered = render_issue(draft, preview=True)
+
+    today = dateformat.format(timezone.localdate(), "j F Y")
+    assert f"No. 9 · {today} · preview" in rendered.text
+
+
+def test_an_article_without_its_own_image_gets_no_picture(
+    site, newsletter, section, readers, committed, mailbox
+):
+    share_card = ImageFactory(title="Outlet share card", description="The Outlet logo")
+    PublicationSettings.objects.update_or_create(
+        site=site, defaults={"default_share_image": share_card}
+    )
+    pictured = ArticlePageFactory(parent=section, hero_image=ImageFactory(description="Cranes"))
+    plain = [ArticlePageFactory(parent=section, title=f"Plain {n}") for n in range(2)]
+    publish_issue(newsletter, [plain[0], pictured, plain[1]], committed)
+
+    soup = BeautifulSoup(html_part(mailbox.sent_to(readers[0].email)[0]), "html.parser")
+    images = soup.find_all("img")
+    assert [img["alt"] for img in images] == ["Cranes"]
+    items = soup.find_all("td", class_="item")
+    assert [bool(item.find("img")) for item in items] == [False, True, False]
+
+
+def test_the_lead_article_is_large_and_the_rest_compact(received, articles):
+    soup = BeautifulSoup(html_part(received), "html.parser")
+    items = soup.find_all("td", class_="item")
+
+    assert len(items) == 3
+    assert "lead" in items[0]["class"]
+    assert all("compact" in item["class"] for item in items[1:])
+    assert "font-size: 25px" in items[0].find("h2")["style"]
+    assert "font-size: 18px" in items[1].find("h2")["style"]
+    assert items[0].find("img")["width"] == "544"
+    assert soup.find("td", class_="section-label").get_text() == "Also in this issue"
+
+
+def test_the_plain_text_preview_shows_example_links_not_placeholders(newsletter, section, rf):
+    issue = IssuePageFactory(
+        parent=newsletter, live=False, items=[ArticlePageFactory(parent=section)]
+    )
+
+    for mode in ("email-text", "email-html"):
+        body = issue.serve_preview(rf.get("/"), mode).content.decode()
+        assert "%%" not in body, mode
+        assert "http://localhost/subscriptions/unsubscribe/example-link-in-preview/" in body
+        assert "http://localhost/subscriptions/preferences/example-link-in-preview/" in body
+
+
+def test_the_confirmation_email_wears_the_issue_frame(signup, mailbox):
+    signup("reader@example.com")
+
+    soup = BeautifulSoup(html_part(mailbox.only()), "html.parser")
+    assert soup.find("table", class_="container")["style"].count("max-width: 600px") == 1
+    assert soup.find("td", class_="masthead").get_text(strip=True) == "The Weekly Steep"
+    assert soup.find("td", class_="title").get_text() == "Confirm your subscription"
+    button = soup.find("a", class_="button")
+    assert button.get_text() == "Confirm my subscription"
+    assert "background: #a8261b" in button["style"]
+    assert "prefers-color-scheme: dark" in soup.find("style").get_text()
