@@ -44,6 +44,7 @@ SITEMAPS = {
     "tags": TagSitemap,
 }
 
+
 def news_sitemap(request):
     """news-sitemap.xml: the articles of the last two days (at most 1,000), for Google News."""
     site = Site.find_for_request(request)

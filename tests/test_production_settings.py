@@ -17,7 +17,9 @@ REQUIRED = {
     "DEFAULT_FROM_EMAIL": "Outlet <newsroom@outlet.example>",
     "EMAIL_URL": "submission://outlet:secret@smtp.outlet.example:587",
 }
+# Whatever else the suite set for itself (the browser tests allow sync calls from async code).
 SETTINGS = [*REQUIRED, "EMAIL_PROVIDER", "DATABASE_URL", "REDIS_URL", "TASKS_BACKEND", "CI"]
+SETTINGS += ["DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"]
 
 
 def start(environment: dict, *command: str) -> subprocess.CompletedProcess:
