@@ -276,3 +276,32 @@ def test_editors_find_authors_and_series_by_name_in_the_admin(editor, kind):
     listed = " ".join(response.content.decode().split())
     assert "Marmalade" in listed
     assert "Someone Else" not in listed
+
+
+# Nothing from elsewhere
+
+
+def loaded_from_elsewhere(html: str) -> list[str]:
+    """URLs the page makes the browser fetch (images, scripts, styles, frames) on other hosts."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    fetched = [tag.get("src") for tag in soup.find_all(["img", "script", "iframe"])]
+    fetched += [tag.get("srcset") for tag in soup.find_all(["img", "source"])]
+    fetched += [tag.get("href") for tag in soup.find_all("link", rel=["stylesheet", "icon"])]
+    return [url for url in fetched if url and url.lstrip().startswith(("http:", "https:", "//"))]
+
+
+def test_the_admin_loads_nothing_from_other_hosts(editor_client, section, editor):
+    editor.email = "eddie@outlet.example"  # what a gravatar would be looked up by
+    editor.save()
+    pages = [
+        "/admin/",
+        reverse("wagtailadmin_account"),
+        edit_url(section),
+        reverse("wagtailadmin_explore", args=[section.pk]),
+    ]
+    for url in pages:
+        response = editor_client.get(url)
+        assert response.status_code == 200, url
+        assert loaded_from_elsewhere(response.content.decode()) == [], url
