@@ -24,6 +24,7 @@ from wagtail.search import index
 
 from articles.blocks import ArticleStoryBlock
 from articles.further_reading import further_reading
+from articles.models.previews import FramedPreviewMixin
 from articles.models.snippets import Series
 from articles.reading_time import count_words, reading_minutes
 from articles.seo import (
@@ -86,7 +87,7 @@ class MetadataMixin:
         return trail[::-1]
 
 
-class HomePage(MetadataMixin, Page):
+class HomePage(FramedPreviewMixin, MetadataMixin, Page):
     """The front page: featured picks, the latest articles and the series strip."""
 
     intro = models.TextField(blank=True, help_text="A line under the masthead.")
@@ -170,7 +171,7 @@ class ArticleRoutingMixin:
         return super().route(request, path_components)
 
 
-class SectionPage(MetadataMixin, FeedRoutesMixin, ArticleRoutingMixin, Page):
+class SectionPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, ArticleRoutingMixin, Page):
     """An article index such as Analysis or Briefings: its articles, newest first, paginated."""
 
     intro = models.TextField(blank=True)
@@ -202,7 +203,7 @@ class ArticlePageTag(TaggedItemBase):
     )
 
 
-class ArticlePage(MetadataMixin, Page):
+class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
     """One piece of analysis: the outlet's unit of publishing."""
 
     dek = models.TextField(

@@ -1,5 +1,6 @@
 """The newsletters readers subscribe to, and the issues editors compile and send."""
 
+from csp.constants import SELF, UNSAFE_INLINE
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponse
@@ -15,13 +16,14 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
 from articles.models.pages import FeedRoutesMixin, MetadataMixin
+from articles.models.previews import FramedPreviewMixin
 from newsletters.forms import IssuePageForm
 from newsletters.panels import DeliveryPanel
 
 INTRO_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 
 
-class NewsletterIndexPage(MetadataMixin, Page):
+class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
     """/newsletters/: every newsletter with its subscribe form."""
 
     intro = models.TextField(blank=True)
@@ -37,7 +39,7 @@ class NewsletterIndexPage(MetadataMixin, Page):
         return context
 
 
-class NewsletterPage(MetadataMixin, FeedRoutesMixin, Page):
+class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
     """A newsletter: who sends it, how often, and which articles its issues are compiled from."""
 
     class Cadence(models.TextChoices):
@@ -126,7 +128,7 @@ class NewsletterPage(MetadataMixin, FeedRoutesMixin, Page):
         return context
 
 
-class IssuePage(MetadataMixin, Page):
+class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
     """One issue of a newsletter. Its published page is the issue's web copy."""
 
     subject = models.CharField(max_length=150, help_text="The email's subject line.")
@@ -167,9 +169,20 @@ class IssuePage(MetadataMixin, Page):
         context["items"] = issue_items(self)
         return context
 
+    def preview_policy(self, mode_name: str) -> dict[str, list[str]]:
+        policy = super().preview_policy(mode_name)
+        if mode_name == "email-html":
+            # Email clients ignore stylesheets, so the email carries its CSS in style
+            # attributes and a <style> block, as inboxes show it; it runs no script.
+            policy["style-src"] = [SELF, UNSAFE_INLINE]
+        return policy
+
     def serve_preview(self, request, mode_name):
         if mode_name not in ("email-html", "email-text"):
             return super().serve_preview(request, mode_name)
+        return self.framed_for_admin(self.serve_email_preview)(request, mode_name)
+
+    def serve_email_preview(self, request, mode_name):
         from newsletters.rendering import render_issue
 
         rendered = render_issue(self, preview=True)

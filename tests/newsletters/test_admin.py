@@ -58,7 +58,32 @@ def preview(client, issue, mode: str, **fields):
     url = reverse("wagtailadmin_pages:preview_on_edit", args=[issue.pk])
     posted = client.post(url, issue_form(client, edit_url(issue), **fields))
     assert posted.json() == {"is_valid": True, "is_available": True}
-    return client.get(url, {"mode": mode})
+    return client.get(url, {"mode": mode, "in_preview_panel": "true"})
+
+
+def csp_directives(response) -> dict[str, list[str]]:
+    directives = {}
+    for part in response["Content-Security-Policy"].split(";"):
+        name, *values = part.split()
+        directives[name] = values
+    return directives
+
+
+@pytest.mark.parametrize("mode", ["", "email-html", "email-text"])
+def test_every_preview_mode_may_be_framed_by_the_admin_alone(editor_client, drafted, mode):
+    response = preview(editor_client, drafted, mode)
+
+    assert csp_directives(response)["frame-ancestors"] == ["'self'"]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_only_the_html_email_preview_allows_inline_styles(editor_client, drafted):
+    email = csp_directives(preview(editor_client, drafted, "email-html"))
+    web = csp_directives(preview(editor_client, drafted, ""))
+
+    assert email["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert email["script-src"] == ["'self'"]
+    assert web["style-src"] == ["'self'"]
 
 
 def test_web_preview_shows_the_unsaved_subject(editor_client, drafted):
