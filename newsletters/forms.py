@@ -2,8 +2,8 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from wagtail.admin.forms import WagtailAdminPageForm
 
+from articles.forms import PageForm
 from newsletters.addresses import MAX_LENGTH, canonical_email
 
 
@@ -54,7 +54,7 @@ class PreferencesForm(forms.Form):
         self.fields["newsletters"].choices = [(n.pk, n.title) for n in newsletters]
 
 
-class IssuePageForm(WagtailAdminPageForm):
+class IssuePageForm(PageForm):
     """Refuses to publish (or submit) an issue that links an article readers cannot open."""
 
     def clean(self):

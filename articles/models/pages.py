@@ -23,6 +23,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from articles.blocks import ArticleStoryBlock
+from articles.forms import PageForm
 from articles.further_reading import further_reading
 from articles.models.previews import FramedPreviewMixin
 from articles.models.snippets import Series
@@ -92,6 +93,7 @@ class HomePage(FramedPreviewMixin, MetadataMixin, Page):
 
     intro = models.TextField(blank=True, help_text="A line under the masthead.")
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         MultipleChooserPanel(
@@ -176,6 +178,7 @@ class SectionPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, ArticleRou
 
     intro = models.TextField(blank=True)
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [FieldPanel("intro")]
 
     parent_page_types = ["articles.HomePage"]
@@ -246,11 +249,14 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
 
     objects = ArticlePageManager()
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [
         FieldPanel("dek"),
         MultipleChooserPanel(
             "article_authors", chooser_field_name="author", heading="Authors", min_num=1
         ),
+        FieldPanel("series"),
+        FieldPanel("tags"),
         MultiFieldPanel(
             [
                 FieldPanel("hero_image"),
@@ -263,8 +269,6 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
     ]
     promote_panels = Page.promote_panels + [
         FieldPanel("summary"),
-        FieldPanel("series"),
-        FieldPanel("tags"),
         MultipleChooserPanel(
             "related_picks",
             chooser_field_name="article",

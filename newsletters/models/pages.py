@@ -15,6 +15,7 @@ from wagtail.admin.panels import (
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
+from articles.forms import PageForm
 from articles.models.pages import FeedRoutesMixin, MetadataMixin
 from articles.models.previews import FramedPreviewMixin
 from newsletters.forms import IssuePageForm
@@ -28,6 +29,7 @@ class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
 
     intro = models.TextField(blank=True)
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [FieldPanel("intro")]
     parent_page_types = ["articles.HomePage"]
     subpage_types = ["newsletters.NewsletterPage"]
@@ -74,6 +76,7 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
     )
     max_items = models.PositiveSmallIntegerField("at most (articles)", default=12)
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [
         FieldPanel("description"),
         FieldPanel("cadence"),

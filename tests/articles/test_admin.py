@@ -305,3 +305,43 @@ def test_the_admin_loads_nothing_from_other_hosts(editor_client, section, editor
         response = editor_client.get(url)
         assert response.status_code == 200, url
         assert loaded_from_elsewhere(response.content.decode()) == [], url
+
+
+# The article editor
+
+
+def tab_fields(html: str, tab: str) -> set[str]:
+    """Names of the form fields on one tab of the page editor ("content", "promote"…)."""
+    from bs4 import BeautifulSoup
+
+    panel = BeautifulSoup(html, "html.parser").find(id=f"tab-{tab}")
+    assert panel is not None, f"no {tab} tab"
+    return {
+        field["name"]
+        for field in panel.find_all(["input", "select", "textarea"], attrs={"name": True})
+    }
+
+
+def test_series_and_tags_are_on_the_content_tab_beside_the_authors(writer_client, section):
+    html = writer_client.get(add_url(section)).content.decode()
+
+    content = tab_fields(html, "content")
+    assert {"series", "tags", "article_authors-TOTAL_FORMS", "dek"} <= content
+    assert not {"series", "tags"} & tab_fields(html, "promote")
+
+
+def slug_help_text(client, url: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(client.get(url).content, "html.parser")
+    slug = soup.find("input", attrs={"name": "slug"})
+    return soup.find(id=slug["aria-describedby"]).get_text(" ", strip=True)
+
+
+def test_the_slug_help_names_the_address_on_this_site(writer_client, editor_client, section):
+    new_article = slug_help_text(writer_client, add_url(section))
+    the_section = slug_help_text(editor_client, edit_url(section))
+
+    assert "domain.com" not in new_article + the_section
+    assert "after /analysis/ " in new_article
+    assert "after / " in the_section
