@@ -212,10 +212,13 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
     dek = models.TextField(
         "Standfirst", blank=True, help_text="One or two sentences under the headline."
     )
+    # Empty until the article first goes live, which dates it, unless an editor set a date.
     date = models.DateTimeField(
         "Publication date",
-        default=timezone.now,
-        help_text="Shown in the byline and used to order listings and feeds.",
+        null=True,
+        blank=True,
+        help_text="Shown in the byline and used to order listings and feeds. Leave it empty "
+        "and the article is dated when it first goes live; set it only to backdate.",
     )
     updated = models.DateTimeField(
         "Last updated",
@@ -301,7 +304,25 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
 
     def save(self, *args, **kwargs):
         self.word_count = count_words(self.body.raw_data)
+        now = timezone.now()
+        # Scheduling saves a new page live for a moment before it makes it wait: not yet.
+        goes_live_later = self.go_live_at is not None and self.go_live_at > now
+        if self.live and self.date is None and not goes_live_later:
+            # Publishing sets first_published_at just before it saves the page live.
+            self.date = self.first_published_at or now
         return super().save(*args, **kwargs)
+
+    def with_content_json(self, content):
+        """A revision saved before the first publication has no date: it takes the live one."""
+        page = super().with_content_json(content)
+        if page.date is None:
+            page.date = self.date
+        return page
+
+    def serve_preview(self, request, mode_name):
+        if self.date is None:
+            self.date = timezone.now()  # as it would be dated if it went live now
+        return super().serve_preview(request, mode_name)
 
     @property
     def reading_minutes(self) -> int:

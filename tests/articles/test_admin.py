@@ -345,3 +345,78 @@ def test_the_slug_help_names_the_address_on_this_site(writer_client, editor_clie
     assert "domain.com" not in new_article + the_section
     assert "after /analysis/ " in new_article
     assert "after / " in the_section
+
+
+# The publication date is the day an article goes live
+
+
+def test_a_new_article_is_undated_until_it_goes_live(editor_client, section, time_machine):
+    time_machine.move_to("2026-03-02 08:00:00+00:00", tick=False)
+    author = AuthorFactory()
+    form = article_form(editor_client, add_url(section), **new_article_fields(author))
+    assert form.get("date", "") == "", "the form must not pre-date the article"
+    editor_client.post(add_url(section), form)
+    draft = ArticlePage.objects.get(slug="export-controls-year-two")
+    assert draft.date is None
+
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    publish = {"action-publish": "Publish"}
+    response = editor_client.post(
+        edit_url(draft), article_form(editor_client, edit_url(draft), **publish)
+    )
+    assert_no_form_errors(response)
+
+    live = ArticlePage.objects.get(pk=draft.pk)
+    assert live.live
+    assert live.date.isoformat() == "2026-03-05T14:30:00+00:00"
+    assert "5 March 2026" in read(Client(), "/analysis/").get_text()
+    assert "5 March 2026" in read(Client(), live.url).find(class_="byline").get_text()
+
+
+def test_republishing_keeps_the_first_publication_date(editor_client, section, time_machine):
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    author = AuthorFactory()
+    fields = new_article_fields(author, **{"action-publish": "Publish"})
+    editor_client.post(add_url(section), article_form(editor_client, add_url(section), **fields))
+    article = ArticlePage.objects.get(slug="export-controls-year-two")
+
+    time_machine.move_to("2026-03-09 10:00:00+00:00", tick=False)
+    form = article_form(editor_client, edit_url(article), **{"action-publish": "Publish"})
+    assert form["date"].startswith("2026-03-05 14:30"), "the editor sees the live date"
+    form["dek"] = "Corrected standfirst."
+    editor_client.post(edit_url(article), form)
+
+    article.refresh_from_db()
+    assert article.dek == "Corrected standfirst."
+    assert article.date.isoformat() == "2026-03-05T14:30:00+00:00"
+
+
+def test_a_date_the_editor_sets_is_kept(editor_client, section, time_machine):
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    fields = new_article_fields(
+        AuthorFactory(), date="2026-02-20 09:00", **{"action-publish": "Publish"}
+    )
+    editor_client.post(add_url(section), article_form(editor_client, add_url(section), **fields))
+
+    article = ArticlePage.objects.get(slug="export-controls-year-two")
+    assert article.live
+    assert article.date.isoformat() == "2026-02-20T09:00:00+00:00"
+
+
+def test_a_scheduled_article_is_dated_when_it_goes_live(editor_client, section, time_machine):
+    from django.core.management import call_command
+
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    fields = new_article_fields(
+        AuthorFactory(), go_live_at="2026-03-06 07:00", **{"action-publish": "Publish"}
+    )
+    editor_client.post(add_url(section), article_form(editor_client, add_url(section), **fields))
+    article = ArticlePage.objects.get(slug="export-controls-year-two")
+    assert not article.live
+
+    time_machine.move_to("2026-03-06 07:01:00+00:00", tick=False)
+    call_command("publish_scheduled")
+
+    article.refresh_from_db()
+    assert article.live
+    assert article.date.isoformat() == "2026-03-06T07:01:00+00:00"

@@ -206,3 +206,16 @@ def test_the_draft_opened_in_a_new_tab_carries_the_preview_policy(admin_client, 
     assert response.status_code == 200
     assert csp_directives(response)["frame-ancestors"] == ["'self'"]
     assert csp_directives(response)["style-src"] == ["'self'"]
+
+
+def test_an_undated_draft_previews_with_the_date_it_would_go_live(
+    admin_client, section, time_machine
+):
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    article = ArticlePageFactory(parent=section, date=None, live=False, first_published_at=None)
+
+    soup = preview_of_edit(admin_client, article, body("Text."))
+
+    assert "5 March 2026" in soup.find(class_="byline").get_text()
+    article.refresh_from_db()
+    assert article.date is None, "previewing must not date the draft"
