@@ -55,7 +55,25 @@ class PreferencesForm(forms.Form):
 
 
 class IssuePageForm(PageForm):
-    """Refuses to publish (or submit) an issue that links an article readers cannot open."""
+    """Numbers the issue's address, and refuses to publish (or submit) an issue that links an
+    article readers cannot open."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False  # an empty one is filled in: see clean_slug
+            self.fields["slug"].help_text += " Leave it empty for the issue's number (no-5)."
+
+    def clean_slug(self):
+        slug = self.cleaned_data.get("slug")
+        if slug or self.parent_page is None:
+            return slug
+        # Emptied while drafting: an issue is addressed by its number, not by its title.
+        from newsletters.models.pages import issue_number, issue_slug
+
+        newsletter = self.parent_page.specific
+        number = issue_number("", self.data.get("title", "")) or newsletter.next_issue_number()
+        return issue_slug(number)
 
     def clean(self):
         cleaned = super().clean()

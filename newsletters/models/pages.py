@@ -1,5 +1,7 @@
 """The newsletters readers subscribe to, and the issues editors compile and send."""
 
+import re
+
 from csp.constants import SELF, UNSAFE_INLINE
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,6 +24,18 @@ from newsletters.forms import IssuePageForm
 from newsletters.panels import DeliveryPanel
 
 INTRO_FEATURES = ["bold", "italic", "link", "ol", "ul"]
+ISSUE_SLUG = re.compile(r"^no-(\d+)$")
+ISSUE_TITLE = re.compile(r"\bNo\.\s*(\d+)\s*$")
+
+
+def issue_number(slug: str, title: str) -> int | None:
+    """The number of an issue, from its slug ("no-5") or else its title ("…, No. 5")."""
+    match = ISSUE_SLUG.match(slug or "") or ISSUE_TITLE.search(title or "")
+    return int(match.group(1)) if match else None
+
+
+def issue_slug(number: int) -> str:
+    return f"no-{number}"
 
 
 class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
@@ -123,6 +137,14 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
                     }
                 )
 
+    def next_issue_number(self) -> int:
+        """One more than the highest number among its issues, drafts included."""
+        numbers = [
+            issue_number(slug, title)
+            for slug, title in IssuePage.objects.child_of(self).values_list("slug", "title")
+        ]
+        return max(filter(None, numbers), default=0) + 1
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["issues"] = (
@@ -144,7 +166,9 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
     closing_note = RichTextField(features=INTRO_FEATURES, blank=True)
 
     base_form_class = IssuePageForm
-    content_panels = Page.content_panels + [
+    # Issues are addressed by number (no-5), whatever their title: a plain field, so that
+    # the title does not rewrite the slug as Wagtail's title panel does until publication.
+    content_panels = [FieldPanel("title", classname="title")] + [
         FieldPanel("subject"),
         FieldPanel("preheader"),
         FieldPanel("intro"),

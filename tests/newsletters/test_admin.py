@@ -13,6 +13,7 @@ from wagtail.models import PageLogEntry
 from newsletters.models import Delivery, IssuePage, IssueSend, Subscription
 from tests.newsletters.conftest import (
     action_url,
+    add_url,
     edit_url,
     form_errors,
     html_part,
@@ -48,6 +49,68 @@ def test_editor_creates_a_draft_issue_under_a_newsletter(drafted, newsletter, li
 def test_saving_a_draft_sends_nothing(drafted, audience, mailbox):
     assert len(mailbox) == 0
     assert not IssueSend.objects.exists()
+
+
+@pytest.fixture
+def numbered(newsletter, series_newsletter):
+    """Issues 1 to 3 of the weekly, one addressed by its title, and No. 7 of the other letter."""
+    for number in (1, 2):
+        IssuePageFactory(parent=newsletter, title=f"No. {number}", slug=f"no-{number}")
+    IssuePageFactory(
+        parent=newsletter,
+        title="The Weekly Steep, No. 3",
+        slug="the-weekly-steep-no-3",
+        live=False,
+        first_published_at=None,
+    )
+    IssuePageFactory(parent=series_newsletter, title="Coffee vs. Tea, No. 7", slug="no-7")
+    return newsletter
+
+
+def field_value(html: str, name: str) -> str:
+    field = BeautifulSoup(html, "html.parser").find(attrs={"name": name})
+    return field.get("value", "") if field.name == "input" else field.get_text()
+
+
+def test_a_new_issue_starts_as_the_next_number(editor_client, numbered):
+    html = editor_client.get(add_url(numbered)).content.decode()
+
+    assert field_value(html, "title") == "The Weekly Steep, No. 4"
+    assert field_value(html, "slug") == "no-4"
+
+
+def test_the_title_of_an_issue_does_not_rewrite_its_slug(editor_client, numbered):
+    html = editor_client.get(add_url(numbered)).content.decode()
+
+    title = BeautifulSoup(html, "html.parser").find("input", attrs={"name": "title"})
+    assert "w-sync" not in title.get("data-controller", "")
+
+
+def test_the_first_issue_is_no_1(editor_client, newsletter):
+    html = editor_client.get(add_url(newsletter)).content.decode()
+
+    assert field_value(html, "title") == "The Weekly Steep, No. 1"
+    assert field_value(html, "slug") == "no-1"
+
+
+def test_saving_the_new_issue_keeps_the_numbered_address(editor_client, numbered):
+    form = issue_form(editor_client, add_url(numbered), subject="Ports", title="Ports week")
+
+    response = editor_client.post(add_url(numbered), form)
+
+    assert response.status_code == 302, form_errors(response)
+    issue = IssuePage.objects.get(title="Ports week")
+    assert issue.slug == "no-4"
+    assert issue.url == "/newsletters/weekly-steep/no-4/"
+
+
+def test_an_emptied_slug_comes_back_as_the_number(editor_client, numbered):
+    form = issue_form(editor_client, add_url(numbered), subject="Ports", slug="")
+
+    response = editor_client.post(add_url(numbered), form)
+
+    assert response.status_code == 302, form_errors(response)
+    assert IssuePage.objects.get(title="The Weekly Steep, No. 4").slug == "no-4"
 
 
 # Preview
