@@ -1,6 +1,6 @@
 """The delivery panel in the issue editor: the ledger's counts and what editors can do."""
 
-from wagtail.admin.panels import Panel
+from wagtail.admin.panels import InlinePanel, Panel
 from wagtail.admin.ui.components import Component
 
 
@@ -16,6 +16,29 @@ class DeliveryPanel(Panel):
             context["issue"] = issue
             context["progress"] = progress_of(issue) if issue.pk else None
             return context
+
+
+class IssueItemsPanel(InlinePanel):
+    """The issue's articles, each headed by its article's title rather than "Article 3"."""
+
+    class BoundPanel(InlinePanel.BoundPanel):
+        template_name = "newsletters/admin/issue_items_panel.html"
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if self.form is None:
+                return
+            from wagtail.models import Page
+
+            chosen = {child: child.form["article"].value() for child in self.children}
+            titles = dict(
+                Page.objects.filter(pk__in=[pk for pk in chosen.values() if pk]).values_list(
+                    "pk", "title"
+                )
+            )
+            for child, pk in chosen.items():
+                child.article_title = titles.get(int(pk)) if str(pk or "").isdigit() else None
+            self.empty_child.article_title = None
 
 
 class DeliveriesNeedingAttentionPanel(Component):

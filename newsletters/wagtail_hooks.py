@@ -1,6 +1,8 @@
 """Newsletters in the Wagtail admin: menus, issue actions, audit-log actions, and who sees what."""
 
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.widgets.button import Button
 
@@ -40,6 +42,11 @@ def issue_header_buttons(page, user, view_name, next_url=None):
         icon_name="mail",
         priority=80,
     )
+
+
+@hooks.register("insert_editor_js")
+def issue_editor_js():
+    return format_html('<script src="{}" defer></script>', static("js/admin/issue-items.js"))
 
 
 @hooks.register("construct_homepage_panels")

@@ -10,7 +10,6 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
-    InlinePanel,
     MultiFieldPanel,
     PageChooserPanel,
 )
@@ -21,7 +20,7 @@ from articles.forms import PageForm
 from articles.models.pages import FeedRoutesMixin, MetadataMixin
 from articles.models.previews import FramedPreviewMixin
 from newsletters.forms import IssuePageForm
-from newsletters.panels import DeliveryPanel
+from newsletters.panels import DeliveryPanel, IssueItemsPanel
 
 INTRO_FEATURES = ["bold", "italic", "link", "ol", "ul"]
 ISSUE_SLUG = re.compile(r"^no-(\d+)$")
@@ -172,7 +171,7 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
         FieldPanel("subject"),
         FieldPanel("preheader"),
         FieldPanel("intro"),
-        InlinePanel("items", heading="Articles", label="article"),
+        IssueItemsPanel("items", heading="Articles", label="article"),
         FieldPanel("closing_note"),
         DeliveryPanel(heading="Delivery"),
     ]

@@ -113,6 +113,25 @@ def test_an_emptied_slug_comes_back_as_the_number(editor_client, numbered):
     assert IssuePage.objects.get(title="The Weekly Steep, No. 4").slug == "no-4"
 
 
+def test_each_article_of_an_issue_is_headed_by_its_title(
+    editor_client, newsletter, live_article, section
+):
+    from tests.factories import ArticlePageFactory
+
+    other = ArticlePageFactory(parent=section, title="Chips, year two")
+    issue = IssuePageFactory(parent=newsletter, items=[other, live_article])
+
+    soup = BeautifulSoup(editor_client.get(edit_url(issue)).content, "html.parser")
+
+    rows = soup.find(id="id_items-FORMS").find_all(attrs={"data-issue-item-title": True})
+    assert [row.get_text(strip=True) for row in rows] == ["Chips, year two", "Why tariffs stick"]
+    new_row = soup.find(id="id_items-EMPTY_FORM_TEMPLATE").find(
+        attrs={"data-issue-item-title": True}
+    )
+    # Text inside <template> is a TemplateString, which get_text() leaves out.
+    assert new_row.contents[0] == "Article", "a new row has no article to name yet"
+
+
 # Preview
 
 
