@@ -250,6 +250,13 @@ def issue_form(client, url: str, articles=None, **fields) -> dict:
     return form
 
 
+def press(client, action: str, issue, *, follow: bool = False, **fields):
+    """Press one of the Delivery panel's buttons (compile, send_test): like the browser, post
+    the whole issue form, with `fields` changed, to the button's own URL."""
+    form = issue_form(client, edit_url(issue), **fields)
+    return client.post(action_url(action, issue), form, follow=follow)
+
+
 def form_errors(response) -> str:
     if response.status_code != 200 or not response.context or "form" not in response.context:
         return ""

@@ -8,6 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from newsletters.models import Delivery, IssuePage, IssueSend, Subscription
@@ -22,6 +23,7 @@ from tests.newsletters.conftest import (
     logged,
     messages_of,
     newsletter_state,
+    press,
     publish,
     text_part,
 )
@@ -204,16 +206,83 @@ def test_text_email_preview_is_plain_text(editor_client, drafted):
 def test_send_test_mails_the_editor_with_a_test_prefix_and_records_no_delivery(
     editor_client, drafted, audience, mailbox, editor
 ):
-    response = editor_client.post(action_url("send_test", drafted), follow=True)
+    response = press(editor_client, "send_test", drafted, follow=True)
 
     message = mailbox.only()
     assert message["To"] == editor.email
     assert message["Subject"] == "[TEST] Tariffs, and why they stick"
     assert "Why neither side can go first." in text_part(message)
-    assert f"Test sent to {editor.email}" in " ".join(messages_of(response))
+    assert f"Saved your changes and sent a test of them to {editor.email}" in " ".join(
+        messages_of(response)
+    )
     assert not Delivery.objects.exists()
     assert not IssueSend.objects.exists()
     assert logged(drafted, "newsletters.send_test") == 1
+
+
+def test_send_test_mails_what_the_editor_sees_and_saves_it_first(
+    editor_client, drafted, live_article, mailbox
+):
+    response = press(
+        editor_client,
+        "send_test",
+        drafted,
+        follow=True,
+        subject="Typed, not saved",
+        **{"items-0-blurb": "A blurb typed just now."},
+    )
+
+    message = mailbox.only()
+    assert message["Subject"] == "[TEST] Typed, not saved"
+    assert "A blurb typed just now." in text_part(message)
+    assert "A blurb typed just now." in html_part(message)
+    draft = IssuePage.objects.get(pk=drafted.pk).get_latest_revision_as_object()
+    assert (draft.subject, draft.items.get().blurb) == (
+        "Typed, not saved",
+        "A blurb typed just now.",
+    )
+    said = " ".join(messages_of(response))
+    assert "Saved your changes and sent a test of them" in said
+    assert response.redirect_chain[-1][0] == edit_url(drafted)
+
+
+def test_a_test_of_a_form_with_errors_sends_nothing_and_keeps_what_was_typed(
+    editor_client, drafted, mailbox
+):
+    before = IssuePage.objects.get(pk=drafted.pk).latest_revision_id
+
+    response = press(editor_client, "send_test", drafted, title="", preheader="Kept as typed")
+
+    assert response.status_code == 200
+    assert len(mailbox) == 0
+    assert IssuePage.objects.get(pk=drafted.pk).latest_revision_id == before
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.find("input", attrs={"name": "preheader"})["value"] == "Kept as typed"
+    assert "No test was sent: correct the errors below first." in messages_of(response)
+
+
+def test_compile_keeps_what_the_editor_typed_before_pressing_it(
+    editor_client, drafted, live_article, section
+):
+    from tests.factories import ArticlePageFactory
+
+    ArticlePageFactory(parent=section, title="Published this morning", date=timezone.now())
+
+    response = press(
+        editor_client,
+        "compile",
+        drafted,
+        follow=True,
+        subject="Typed, not saved",
+        **{"items-0-blurb": "A blurb typed just now."},
+    )
+
+    draft = IssuePage.objects.get(pk=drafted.pk).get_latest_revision_as_object()
+    assert draft.subject == "Typed, not saved"
+    items = list(draft.items.all())
+    assert (items[0].article_id, items[0].blurb) == (live_article.pk, "A blurb typed just now.")
+    assert [item.article.title for item in items[1:]] == ["Published this morning"]
+    assert "Saved your changes and added 1 article" in " ".join(messages_of(response))
 
 
 def test_send_test_is_the_exact_email_subscribers_get(
@@ -223,7 +292,7 @@ def test_send_test_is_the_exact_email_subscribers_get(
         publish(editor_client, drafted)
     delivered = mailbox.sent_to(audience[0].email)[0]
 
-    editor_client.post(action_url("send_test", drafted))
+    press(editor_client, "send_test", drafted)
     test = mailbox.parsed()
 
     assert test["Subject"] == f"[TEST] {delivered['Subject']}"
@@ -237,7 +306,7 @@ def test_send_test_is_the_exact_email_subscribers_get(
 def test_links_in_a_test_email_unsubscribe_nobody(
     client, editor_client, drafted, audience, mailbox
 ):
-    editor_client.post(action_url("send_test", drafted))
+    press(editor_client, "send_test", drafted)
     header = str(mailbox.only()["List-Unsubscribe"]).strip().strip("<>")
     before = newsletter_state()
 
@@ -253,7 +322,7 @@ def test_send_test_asks_for_an_address_when_the_editor_has_none(
     editor.email = ""
     editor.save()
 
-    response = editor_client.post(action_url("send_test", drafted), follow=True)
+    response = press(editor_client, "send_test", drafted, follow=True)
 
     assert "Add an email address to your account" in " ".join(messages_of(response))
     assert len(mailbox) == 0
