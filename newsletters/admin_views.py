@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
+from newsletters import publishing
 from newsletters.addresses import canonical_email
 from newsletters.compile import compile_issue
 from newsletters.models import Delivery, IssuePage, IssueSend
@@ -67,6 +68,33 @@ def compile_view(request, issue_id):
             "last issue.",
         )
     return redirect("wagtailadmin_pages:edit", issue.pk)
+
+
+@require_POST
+def publish_view(request, issue_id):
+    """The confirmation page's button: publish the draft the editor saved, once agreed to."""
+    issue = _issue_for(request, issue_id, can="publish")
+    back = redirect("wagtailadmin_pages:edit", issue.pk)
+    if request.POST.get("revision") != str(issue.latest_revision_id):
+        messages.error(request, "The issue was saved again since: check it, then publish.")
+        return back
+    if (lock := issue.get_lock()) and lock.for_user(request.user):
+        messages.error(request, lock.get_message(request.user))
+        return back
+    revision = issue.latest_revision
+    draft = revision.as_object()
+    if not publishing.was_sent(issue):
+        plan = publishing.SendPlan.for_issue(draft)
+        if not plan.confirmed_by(request.POST):
+            messages.warning(request, "The number of confirmed subscribers has changed.")
+            return publishing.confirmation_page(request, draft, plan)
+    first = issue.first_published_at is None
+    revision.publish(user=request.user)
+    issue = IssuePage.objects.get(pk=issue.pk)
+    done = "has been published" if issue.live else "has been scheduled for publishing"
+    messages.success(request, f"Page '{issue.get_admin_display_title()}' {done}.")
+    publishing.announce(request, issue, first_publication=first)
+    return back
 
 
 MAX_TEST_RECIPIENTS = 10

@@ -15,7 +15,10 @@ from newsletters.models import Delivery, IssuePage, IssueSend, Subscription
 from tests.newsletters.conftest import (
     action_url,
     add_url,
+    ask_to_publish,
+    confirmation_form,
     edit_url,
+    form_data,
     form_errors,
     html_part,
     issue_form,
@@ -410,6 +413,210 @@ def test_a_reader_who_confirms_after_publication_is_not_added(
 
     assert not Delivery.objects.filter(subscriber=late).exists()
     assert mailbox.sent_to(late.email) == []
+
+
+# Publishing says first whom the issue goes to, and sends nothing unless the editor agrees
+
+
+@pytest.fixture
+def suppressed_reader(newsletter):
+    """Confirmed, but bounced since: not one of the recipients an editor is told about."""
+    from newsletters.models import Suppression
+
+    reader = SubscriptionFactory(newsletter=newsletter).subscriber
+    Suppression.add(reader.email, Suppression.Reason.BOUNCED)
+    return reader
+
+
+def test_publish_asks_first_with_the_number_of_recipients_and_sends_nothing(
+    editor_client, drafted, audience, suppressed_reader, mailbox, committed
+):
+    with committed():
+        asked = ask_to_publish(editor_client, drafted, subject="Tariffs, final")
+
+    soup = BeautifulSoup(asked.content, "html.parser")
+    assert "Send “Issue 12” to 2 confirmed subscribers of The Weekly Steep now?" in soup.get_text()
+    assert confirmation_form(asked).find("button").get_text(strip=True) == ("Publish and send to 2")
+    assert len(mailbox) == 0
+    assert not IssueSend.objects.exists()
+    issue = IssuePage.objects.get(pk=drafted.pk)
+    assert not issue.live
+    assert issue.get_latest_revision_as_object().subject == "Tariffs, final", "kept as a draft"
+
+
+def test_cancelling_goes_back_to_the_issue_and_sends_nothing(
+    editor_client, drafted, audience, mailbox, committed
+):
+    with committed():
+        asked = ask_to_publish(editor_client, drafted)
+        cancel = BeautifulSoup(asked.content, "html.parser").find("a", string=re.compile("Cancel"))
+        back = editor_client.get(cancel["href"])
+
+    assert cancel["href"] == edit_url(drafted)
+    assert back.status_code == 200
+    assert len(mailbox) == 0
+    assert not Delivery.objects.exists()
+    assert not IssuePage.objects.get(pk=drafted.pk).live
+
+
+def test_agreeing_sends_to_the_number_shown(
+    editor_client, drafted, audience, suppressed_reader, mailbox, committed
+):
+    with committed():
+        asked = ask_to_publish(editor_client, drafted)
+        form = confirmation_form(asked)
+        response = editor_client.post(form["action"], form_data(form), follow=True)
+
+    assert sorted(m["To"] for m in mailbox.all()) == sorted(r.email for r in audience)
+    assert IssueSend.objects.get(issue=drafted).recipients == 2
+    assert IssuePage.objects.get(pk=drafted.pk).live
+    said = messages_of(response)
+    assert "Page 'Issue 12' has been published." in said
+    assert "Emailing it to 2 confirmed subscribers: follow it in the Delivery panel." in said
+
+
+def test_if_the_audience_changed_meanwhile_it_asks_again(
+    editor_client, drafted, audience, newsletter, mailbox, committed
+):
+    with committed():
+        form = confirmation_form(ask_to_publish(editor_client, drafted))
+        SubscriptionFactory(newsletter=newsletter)
+        again = editor_client.post(form["action"], form_data(form))
+
+    assert len(mailbox) == 0
+    assert "to 3 confirmed subscribers" in BeautifulSoup(again.content, "html.parser").get_text()
+    assert not IssuePage.objects.get(pk=drafted.pk).live
+
+
+def test_an_issue_saved_again_meanwhile_is_not_published_from_the_old_question(
+    editor_client, drafted, audience, mailbox, committed
+):
+    with committed():
+        form = confirmation_form(ask_to_publish(editor_client, drafted))
+        editor_client.post(edit_url(drafted), issue_form(editor_client, edit_url(drafted)))
+        response = editor_client.post(form["action"], form_data(form), follow=True)
+
+    assert len(mailbox) == 0
+    assert not IssuePage.objects.get(pk=drafted.pk).live
+    assert "The issue was saved again since: check it, then publish." in messages_of(response)
+
+
+def test_the_editors_dialog_sends_its_agreement_with_the_form(
+    editor_client, drafted, audience, mailbox, committed
+):
+    form = issue_form(editor_client, edit_url(drafted), **{"action-publish": "publish"})
+
+    with committed():
+        editor_client.post(edit_url(drafted), {**form, "confirm_send": "2"})
+
+    assert len(mailbox) == 2
+    assert IssuePage.objects.get(pk=drafted.pk).live
+
+
+def test_scheduling_says_when_and_sends_at_that_time_only(
+    editor_client, drafted, audience, mailbox, committed, time_machine
+):
+    from django.core.management import call_command
+
+    time_machine.move_to("2026-12-01 08:00:00+00:00", tick=False)
+    with committed():
+        asked = ask_to_publish(editor_client, drafted, go_live_at="2026-12-02 09:00")
+    text = BeautifulSoup(asked.content, "html.parser").get_text()
+    assert (
+        "Send “Issue 12” to 2 confirmed subscribers of The Weekly Steep "
+        "at 2 December 2026 at 09:00?" in text
+    )
+
+    with committed():
+        form = confirmation_form(asked)
+        response = editor_client.post(form["action"], form_data(form), follow=True)
+    assert len(mailbox) == 0
+    assert not IssuePage.objects.get(pk=drafted.pk).live
+    assert (
+        "It will be emailed at 2 December 2026 at 09:00 to the confirmed subscribers of "
+        "The Weekly Steep at that moment (2 today)." in messages_of(response)
+    )
+
+    time_machine.move_to("2026-12-02 09:00:30+00:00", tick=False)
+    with committed():
+        call_command("publish_scheduled")
+    assert sorted(m["To"] for m in mailbox.all()) == sorted(r.email for r in audience)
+
+
+def test_republishing_a_sent_issue_asks_nothing_and_says_only_the_web_copy_changed(
+    editor_client, drafted, audience, mailbox, committed
+):
+    with committed():
+        publish(editor_client, drafted)
+        response = ask_to_publish(editor_client, drafted, subject="Fixed typo")
+
+    assert confirmation_form(response) is None
+    said = " ".join(messages_of(response))
+    assert "Only the web copy was updated. It was emailed on " in said
+    assert "nothing is sent again" in said
+    assert IssuePage.objects.get(pk=drafted.pk).subject == "Fixed typo"
+    assert len(mailbox) == 2
+
+
+def publish_button(client, url: str):
+    soup = BeautifulSoup(client.get(url).content, "html.parser")
+    return soup.find("button", attrs={"name": "action-publish"}), soup
+
+
+def test_an_unsent_issues_publish_button_says_it_sends_and_to_how_many(
+    editor_client, drafted, newsletter, audience, suppressed_reader
+):
+    for url in (edit_url(drafted), add_url(newsletter)):
+        button, soup = publish_button(editor_client, url)
+        assert button.get_text(" ", strip=True) == "Publish and send"
+        assert button["data-issue-send-recipients"] == "2"
+        assert button["data-issue-send-audience"] == "2 confirmed subscribers of The Weekly Steep"
+        assert soup.find(id="issue-send-dialog") is not None
+        assert soup.find("button", attrs={"name": "action-submit"}) is None, "no workflow"
+
+
+def test_a_sent_issues_publish_button_says_it_updates_the_web_copy(
+    editor_client, drafted, audience, committed
+):
+    with committed():
+        publish(editor_client, drafted)
+
+    button, soup = publish_button(editor_client, edit_url(drafted))
+
+    assert button.get_text(" ", strip=True) == "Publish the web copy"
+    assert not button.has_attr("data-issue-send-dialog")
+    assert soup.find(id="issue-send-dialog") is None
+
+
+def bulk_publish(client, *pages, include_descendants=False):
+    url = reverse("wagtail_bulk_action", args=["wagtailcore", "page", "publish"])
+    query = "&".join(f"id={page.pk}" for page in pages)
+    data = {"include_descendants": "on"} if include_descendants else {}
+    return client.post(f"{url}?{query}&next=/admin/pages/", data, follow=True)
+
+
+def test_bulk_publishing_leaves_an_unsent_issue_alone(
+    editor_client, drafted, newsletter, audience, mailbox, committed
+):
+    newsletter.unpublish()
+
+    with committed():
+        one = bulk_publish(editor_client, drafted)
+        under = bulk_publish(editor_client, newsletter, include_descendants=True)
+
+    assert len(mailbox) == 0
+    assert not IssuePage.objects.get(pk=drafted.pk).live
+    assert not newsletter.__class__.objects.get(pk=newsletter.pk).live
+    for response in (one, under):
+        said = " ".join(messages_of(response))
+        assert "Nothing was published: “Issue 12” would be emailed to subscribers." in said
+
+
+def test_bulk_publishing_other_pages_still_works(editor_client, draft_article):
+    response = bulk_publish(editor_client, draft_article)
+
+    assert response.status_code == 200
+    assert draft_article.__class__.objects.get(pk=draft_article.pk).live
 
 
 # Delivery view and retrying what failed
