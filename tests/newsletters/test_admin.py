@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import PageLogEntry
 
-from newsletters.models import Delivery, IssuePage, IssueSend, Subscription
+from newsletters.models import Delivery, IssuePage, IssueSend, Subscriber, Subscription
 from tests.newsletters.conftest import (
     action_url,
     add_url,
@@ -771,6 +771,74 @@ def test_a_subscriber_with_two_matching_subscriptions_is_listed_once(editor_clie
     rows = BeautifulSoup(listing.content, "html.parser").select("tbody tr")
     assert [row.get_text() for row in rows if "ada@example.com" in row.get_text()] != []
     assert len([row for row in rows if "ada@example.com" in row.get_text()]) == 1
+
+
+def listed_rows(client, **params) -> dict[str, dict[str, str]]:
+    """The subscriber list as an editor reads it: per address, each column's text."""
+    soup = BeautifulSoup(client.get(SUBSCRIBERS, params).content, "html.parser")
+    headings = [th.get_text(" ", strip=True) for th in soup.select("thead th")]
+    rows = {}
+    for tr in soup.select("tbody tr"):
+        cells = [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+        row = dict(zip(headings, cells, strict=False))
+        rows[row["Email"].split()[0]] = row  # the address, before its Edit and Inspect links
+    return rows
+
+
+def test_the_subscriber_list_says_where_each_reader_stands_with_each_newsletter(
+    editor_client, directory, newsletter, series_newsletter
+):
+    SubscriptionFactory(
+        newsletter=series_newsletter,
+        subscriber__email="new@example.com",
+        status=Status.PENDING,
+        confirmed_at=None,
+    )
+    SubscriptionFactory(
+        newsletter=newsletter, subscriber=Subscriber.objects.get(email="new@example.com")
+    )
+
+    rows = listed_rows(editor_client)
+
+    assert rows["new@example.com"]["Newsletters"] == (
+        "Coffee vs. Tea: awaiting confirmation · The Weekly Steep: confirmed"
+    )
+    assert rows["grace@example.com"]["Newsletters"] == (
+        "Coffee vs. Tea: confirmed · The Weekly Steep: unsubscribed"
+    )
+    assert rows["bounced@example.com"]["Address"] == "Bounced"
+
+
+def test_a_reader_awaiting_confirmation_does_not_read_as_active(editor_client, newsletter):
+    SubscriptionFactory(
+        newsletter=newsletter,
+        subscriber__email="pending@example.com",
+        status=Status.PENDING,
+        confirmed_at=None,
+    )
+
+    (row,) = listed_rows(editor_client).values()
+
+    assert row["Newsletters"] == "The Weekly Steep: awaiting confirmation"
+    assert row["Address"] == "Deliverable"
+    assert "Active" not in " ".join(row.values())
+
+
+def test_the_subscriber_list_costs_the_same_queries_for_one_reader_or_twenty(
+    editor_client, newsletter, series_newsletter, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    SubscriptionFactory(newsletter=newsletter)
+    with CaptureQueriesContext(connection) as one:
+        editor_client.get(SUBSCRIBERS)
+    for _ in range(19):
+        reader = SubscriptionFactory(newsletter=newsletter).subscriber
+        SubscriptionFactory(newsletter=series_newsletter, subscriber=reader)
+
+    with django_assert_max_num_queries(len(one)):
+        editor_client.get(SUBSCRIBERS)
 
 
 def test_newsletter_and_status_filters_apply_to_the_same_subscription(
