@@ -1,7 +1,7 @@
-"""The delivery panel in the issue editor: the ledger's counts and what editors can do."""
+"""Panels of the issue editor: its articles, and its delivery (the ledger's counts and what
+editors can do)."""
 
 from wagtail.admin.panels import InlinePanel, Panel
-from wagtail.admin.ui.components import Component
 
 
 class DeliveryPanel(Panel):
@@ -39,28 +39,3 @@ class IssueItemsPanel(InlinePanel):
             for child, pk in chosen.items():
                 child.article_title = titles.get(int(pk)) if str(pk or "").isdigit() else None
             self.empty_child.article_title = None
-
-
-class DeliveriesNeedingAttentionPanel(Component):
-    """On the admin dashboard: sends that missed their schedule or have failed rows."""
-
-    name = "newsletter_deliveries"
-    template_name = "newsletters/admin/attention_panel.html"
-    order = 90
-
-    def get_context_data(self, parent_context=None):
-        from django.db.models import Count, Q
-
-        from newsletters.models import Delivery, IssueSend
-
-        context = super().get_context_data(parent_context)
-        failed = Count(
-            "issue__deliveries", filter=Q(issue__deliveries__status=Delivery.Status.FAILED)
-        )
-        context["sends"] = (
-            IssueSend.objects.annotate(failed=failed)
-            .filter(Q(state=IssueSend.State.MISSED) | Q(failed__gt=0))
-            .select_related("issue")
-            .order_by("-started_at")[:10]
-        )
-        return context

@@ -5,14 +5,14 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from wagtail import hooks
 from wagtail.admin.action_menu import PublishMenuItem, SubmitForModerationMenuItem
 from wagtail.admin.widgets.button import Button
 
 from newsletters import admin_views, publishing, subscriber_admin
+from newsletters.dashboard import NewsletterDashboardPanel
 from newsletters.models import IssuePage, NewsletterPage
-from newsletters.panels import DeliveriesNeedingAttentionPanel
 from newsletters.permissions import can_manage_newsletters
 from newsletters.viewsets import NewsletterAdminGroup
 
@@ -59,10 +59,15 @@ def issue_editor_js():
     )
 
 
+@hooks.register("insert_global_admin_css")
+def newsletters_admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/admin/newsletters.css"))
+
+
 @hooks.register("construct_homepage_panels")
 def add_deliveries_panel(request, panels):
     if can_manage_newsletters(request.user):
-        panels.append(DeliveriesNeedingAttentionPanel())
+        panels.append(NewsletterDashboardPanel())
 
 
 @hooks.register("before_publish_page")
