@@ -257,3 +257,21 @@ def test_a_new_issue_is_numbered_and_its_title_leaves_its_address_alone(editor, 
     assert created.slug == "no-2"
     assert IssuePage.objects.count() == 2, "autosave and the click made one page between them"
     editor.assert_clean()
+
+
+def test_enter_in_a_field_of_an_issue_saves_it_and_compiles_nothing(editor, newsroom):
+    from wagtail.models import PageLogEntry
+
+    page, issue = editor.page, newsroom["issue"]
+    page.goto(f"/admin/pages/{issue.pk}/edit/")
+
+    page.locator("#id_subject").fill("Ports, fees and Enter")
+    page.locator("#id_subject").press("Enter")
+
+    expect(page.locator(".messages")).to_contain_text(
+        "Page 'The Weekly Steep, No. 1' has been updated."
+    )
+    expect(page.locator(".messages")).not_to_contain_text("articles")
+    assert not PageLogEntry.objects.filter(page_id=issue.pk, action="newsletters.compile")
+    saved = IssuePage.objects.get(pk=issue.pk).get_latest_revision_as_object()
+    assert saved.subject == "Ports, fees and Enter"
