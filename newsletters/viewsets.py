@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic.models import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets.button import Button
@@ -138,8 +138,8 @@ class SubscriberViewSet(ModelViewSet):
         "name",
         Column("newsletters", label="Newsletters", accessor=newsletter_statuses),
         "status",
-        "consent_at",
-        "created_at",
+        DateColumn("consent_at", label="Consent given", sort_key="consent_at"),
+        DateColumn("created_at", label="Added", sort_key="created_at"),
     ]
     filterset_class = SubscriberFilterSet
     search_fields = ["email", "name"]
