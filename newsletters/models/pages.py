@@ -183,6 +183,9 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
         ("email-text", "Plain-text email"),
     ]
 
+    class Meta:
+        verbose_name = "issue"
+
     @property
     def newsletter(self) -> NewsletterPage:
         return self.get_parent().specific
