@@ -2,6 +2,8 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.formsets import DELETION_FIELD_NAME
+from wagtail.admin.forms import WagtailAdminModelForm
 
 from articles.forms import PageForm
 from newsletters.addresses import MAX_LENGTH, canonical_email
@@ -102,4 +104,19 @@ class IssuePageForm(PageForm):
                 + "; ".join(f"“{title}”" for title in dead)
                 + ". Publish them or remove them from the issue first."
             )
+        return cleaned
+
+
+class IssueItemForm(WagtailAdminModelForm):
+    """An article row the editor has added but not filled in yet is dropped, not an error.
+
+    "Add article" adds a row with no article; until one was chosen, every autosave meanwhile
+    failed ("there are validation errors"). A new row with neither article nor blurb is now
+    deleted from the formset, as if the editor had removed it.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk and not cleaned.get("article") and not cleaned.get("blurb"):
+            cleaned[DELETION_FIELD_NAME] = True
         return cleaned

@@ -21,6 +21,13 @@ class DeliveryPanel(Panel):
 class IssueItemsPanel(InlinePanel):
     """The issue's articles, each headed by its article's title rather than "Article 3"."""
 
+    def get_form_options(self):
+        from newsletters.forms import IssueItemForm
+
+        options = super().get_form_options()
+        options["formsets"][self.relation_name]["form"] = IssueItemForm
+        return options
+
     class BoundPanel(InlinePanel.BoundPanel):
         template_name = "newsletters/admin/issue_items_panel.html"
 

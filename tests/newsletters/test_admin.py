@@ -137,6 +137,44 @@ def test_each_article_of_an_issue_is_headed_by_its_title(
     assert new_row.contents[0] == "Article", "a new row has no article to name yet"
 
 
+def with_a_new_empty_row(form: dict) -> dict:
+    """The form after "Add article", before an article is chosen: the row has its order only."""
+    index = int(form["items-TOTAL_FORMS"])
+    return {
+        **form,
+        "items-TOTAL_FORMS": str(index + 1),
+        f"items-{index}-article": "",
+        f"items-{index}-blurb": "",
+        f"items-{index}-ORDER": str(index + 1),
+        f"items-{index}-id": "",
+        f"items-{index}-DELETE": "",
+    }
+
+
+def test_an_article_row_not_filled_in_yet_does_not_stop_autosave(editor_client, drafted):
+    form = with_a_new_empty_row(issue_form(editor_client, edit_url(drafted), subject="Typing"))
+
+    response = editor_client.post(edit_url(drafted), form, HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["success"] is True
+    draft = IssuePage.objects.get(pk=drafted.pk).get_latest_revision_as_object()
+    assert draft.subject == "Typing"
+    assert [item.blurb for item in draft.items.all()] == ["Why neither side can go first."]
+
+
+def test_an_empty_article_row_is_left_out_when_publishing(
+    editor_client, drafted, audience, committed
+):
+    form = with_a_new_empty_row(issue_form(editor_client, edit_url(drafted)))
+
+    with committed():
+        editor_client.post(edit_url(drafted), {**form, "action-publish": "p", "confirm_send": "2"})
+
+    assert IssuePage.objects.get(pk=drafted.pk).live
+    assert IssuePage.objects.get(pk=drafted.pk).items.count() == 1
+
+
 # Preview
 
 
