@@ -299,8 +299,12 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
 
     def clean(self):
         super().clean()
-        if self.updated and self.date and self.updated < self.date:
+        if self.updated and self.updated < self.publication_date():
             raise ValidationError({"updated": "An update cannot come before publication."})
+
+    def publication_date(self):
+        """The date set, or the one the article gets when it goes live (see save)."""
+        return self.date or self.first_published_at or self.go_live_at or timezone.now()
 
     def save(self, *args, **kwargs):
         self.word_count = count_words(self.body.raw_data)

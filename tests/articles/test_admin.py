@@ -420,3 +420,20 @@ def test_a_scheduled_article_is_dated_when_it_goes_live(editor_client, section, 
     article.refresh_from_db()
     assert article.live
     assert article.date.isoformat() == "2026-03-06T07:01:00+00:00"
+
+
+def test_an_update_dated_before_an_undated_articles_publication_is_refused_not_a_500(
+    editor_client, section, time_machine
+):
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    fields = new_article_fields(
+        AuthorFactory(), updated="2026-03-01 09:00", **{"action-publish": "Publish"}
+    )
+
+    response = editor_client.post(
+        add_url(section), article_form(editor_client, add_url(section), **fields)
+    )
+
+    assert response.status_code == 200
+    assert "An update cannot come before publication." in response.content.decode()
+    assert not ArticlePage.objects.filter(live=True, slug="export-controls-year-two").exists()
