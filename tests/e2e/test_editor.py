@@ -183,9 +183,9 @@ def test_the_html_email_preview_in_a_new_tab_is_styled(editor, newsroom):
     editor.assert_clean()
 
 
-def open_publish(page):
+def open_publish(page, button="Publish and send"):
     page.locator("footer [data-w-dropdown-target='toggle']").last.click()
-    page.get_by_role("button", name="Publish and send").click()
+    page.get_by_role("button", name=button).click()
     dialog = page.get_by_role("dialog", name="Send this issue?")
     expect(dialog).to_be_visible()
     return dialog
@@ -275,3 +275,29 @@ def test_enter_in_a_field_of_an_issue_saves_it_and_compiles_nothing(editor, news
     assert not PageLogEntry.objects.filter(page_id=issue.pk, action="newsletters.compile")
     saved = IssuePage.objects.get(pk=issue.pk).get_latest_revision_as_object()
     assert saved.subject == "Ports, fees and Enter"
+
+
+def test_scheduling_an_issue_says_when_and_sends_nothing_yet(editor, newsroom, mailoutbox):
+    page, issue = editor.page, newsroom["issue"]
+    page.goto(f"/admin/pages/{issue.pk}/edit/")
+    page.get_by_role("button", name="Toggle status").click()
+    page.get_by_role("button", name="Set schedule").click()
+    schedule = page.get_by_role("dialog", name="Set publishing schedule")
+    schedule.get_by_label("Go live date/time").fill("2030-01-02 09:00")
+    schedule.get_by_role("button", name="Save schedule").click()
+    expect(schedule).to_be_hidden()
+
+    dialog = open_publish(page, button="Schedule to publish")
+    expect(dialog).to_contain_text(
+        "Send “The Weekly Steep, No. 1” to 3 confirmed subscribers of The Weekly Steep "
+        "at 2030-01-02 09:00?"
+    )
+    dialog.get_by_role("button", name="Schedule: send at 2030-01-02 09:00").click()
+
+    expect(page.locator(".messages")).to_contain_text(
+        "It will be emailed at 2 January 2030 at 09:00 to the confirmed subscribers of "
+        "The Weekly Steep at that moment (3 today)."
+    )
+    assert not IssuePage.objects.get(pk=issue.pk).live
+    assert not Delivery.objects.exists() and mailoutbox == []
+    editor.assert_clean()
