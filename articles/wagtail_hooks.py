@@ -1,8 +1,10 @@
-"""The articles' admin: author and series snippets, and page permissions held wherever the
-admin lists or names pages (see articles.roles)."""
+"""The articles' admin: author and series snippets, page permissions held wherever the admin
+lists or names pages (see articles.roles), and the page editor kept safe from autosave races."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.templatetags.static import static
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.permissions import page_permission_policy
 from wagtail.snippets.models import register_snippet
@@ -57,3 +59,9 @@ def page_types_report_for_publishers(request, menu_items):
     publish anywhere (Editors) only; see outlet.urls."""
     if not page_permission_policy.user_has_permission(request.user, "publish"):
         menu_items[:] = [item for item in menu_items if item.name != "page-types-usage"]
+
+
+@hooks.register("insert_editor_js")
+def autosave_guard():
+    """A save pressed while autosave is creating the page goes to that page, not a second one."""
+    return format_html('<script src="{}" defer></script>', static("js/admin/autosave-guard.js"))

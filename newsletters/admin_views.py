@@ -5,13 +5,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
+from newsletters import publishing
 from newsletters.addresses import canonical_email
 from newsletters.compile import compile_issue
 from newsletters.models import Delivery, IssuePage, IssueSend
@@ -29,24 +31,70 @@ def _issue_for(request, issue_id: int, *, can: str) -> IssuePage:
     return issue
 
 
+def save_the_editors_form(request, issue: IssuePage) -> HttpResponse | None:
+    """Save the issue editor's form, posted here by a button in it, as a draft revision.
+
+    Compile and "send a test" act on what the editor sees, unsaved changes included, so the
+    form goes through Wagtail's own edit view first: the same validation, locking, comments
+    and audit log as "Save draft". Returns None once saved, or the editor page with the errors.
+    """
+    edit_url = reverse("wagtailadmin_pages:edit", args=[issue.pk])
+    response = resolve(edit_url).func(request, page_id=issue.pk)
+    if response.status_code == 302 and response.url.startswith(edit_url):
+        return None
+    return response
+
+
 @require_POST
 def compile_view(request, issue_id):
     issue = _issue_for(request, issue_id, can="edit")
-    draft = issue.get_latest_revision_as_object()
+    if (not_saved := save_the_editors_form(request, issue)) is not None:
+        messages.error(request, "Nothing was compiled: correct the errors below first.")
+        return not_saved
+    draft = IssuePage.objects.get(pk=issue.pk).get_latest_revision_as_object()
     added = compile_issue(draft)
     if added:
         draft.save_revision(user=request.user, log_action=False)
         log(draft, "newsletters.compile", user=request.user, data={"added": len(added)})
         messages.success(
             request,
-            f"Added {len(added)} article{'s' if len(added) != 1 else ''} to the draft. "
-            "Reorder, remove or rewrite blurbs, then save.",
+            f"Saved your changes and added {len(added)} article{'s' if len(added) != 1 else ''} "
+            "to the draft. Reorder, remove or rewrite blurbs, then save.",
         )
     else:
         messages.info(
-            request, "No new articles match this newsletter's rules since its last issue."
+            request,
+            "Saved your changes. No new articles match this newsletter's rules since its "
+            "last issue.",
         )
     return redirect("wagtailadmin_pages:edit", issue.pk)
+
+
+@require_POST
+def publish_view(request, issue_id):
+    """The confirmation page's button: publish the draft the editor saved, once agreed to."""
+    issue = _issue_for(request, issue_id, can="publish")
+    back = redirect("wagtailadmin_pages:edit", issue.pk)
+    if request.POST.get("revision") != str(issue.latest_revision_id):
+        messages.error(request, "The issue was saved again since: check it, then publish.")
+        return back
+    if (lock := issue.get_lock()) and lock.for_user(request.user):
+        messages.error(request, lock.get_message(request.user))
+        return back
+    revision = issue.latest_revision
+    draft = revision.as_object()
+    if not publishing.was_sent(issue):
+        plan = publishing.SendPlan.for_issue(draft)
+        if not plan.confirmed_by(request.POST):
+            messages.warning(request, "The number of confirmed subscribers has changed.")
+            return publishing.confirmation_page(request, draft, plan)
+    first = issue.first_published_at is None
+    revision.publish(user=request.user)
+    issue = IssuePage.objects.get(pk=issue.pk)
+    done = "has been published" if issue.live else "has been scheduled for publishing"
+    messages.success(request, f"Page '{issue.get_admin_display_title()}' {done}.")
+    publishing.announce(request, issue, first_publication=first)
+    return back
 
 
 MAX_TEST_RECIPIENTS = 10
@@ -55,6 +103,9 @@ MAX_TEST_RECIPIENTS = 10
 @require_POST
 def send_test_view(request, issue_id):
     issue = _issue_for(request, issue_id, can="edit")
+    if (not_saved := save_the_editors_form(request, issue)) is not None:
+        messages.error(request, "No test was sent: correct the errors below first.")
+        return not_saved
     recipients, refused = test_recipients(request.user, request.POST.get("test_recipients", ""))
     for address, reason in refused:
         messages.error(request, f"Not sent to {address}: {reason}")
@@ -62,7 +113,7 @@ def send_test_view(request, issue_id):
         if not refused:
             messages.error(request, "Add an email address to your account to receive test sends.")
         return redirect("wagtailadmin_pages:edit", issue.pk)
-    draft = issue.get_latest_revision_as_object()
+    draft = IssuePage.objects.get(pk=issue.pk).get_latest_revision_as_object()
     rendered = render_issue(draft)  # the exact email readers will get; only the subject says TEST
     with get_connection() as connection:
         for address in recipients:
@@ -71,7 +122,9 @@ def send_test_view(request, issue_id):
             ).send()
     log(draft, "newsletters.send_test", user=request.user, data={"to": recipients})
     messages.success(
-        request, f"Test sent to {', '.join(recipients)}. Nothing was recorded as delivered."
+        request,
+        f"Saved your changes and sent a test of them to {', '.join(recipients)}. "
+        "Nothing was recorded as delivered.",
     )
     if rendered.clipped_by_gmail:
         messages.warning(request, clipping_warning(rendered.html_size))

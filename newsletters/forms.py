@@ -2,8 +2,10 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from wagtail.admin.forms import WagtailAdminPageForm
+from django.forms.formsets import DELETION_FIELD_NAME
+from wagtail.admin.forms import WagtailAdminModelForm
 
+from articles.forms import PageForm
 from newsletters.addresses import MAX_LENGTH, canonical_email
 
 
@@ -56,8 +58,26 @@ class PreferencesForm(forms.Form):
         self.fields["newsletters"].choices = [(n.pk, n) for n in newsletters]
 
 
-class IssuePageForm(WagtailAdminPageForm):
-    """Refuses to publish (or submit) an issue that links an article readers cannot open."""
+class IssuePageForm(PageForm):
+    """Numbers the issue's address, and refuses to publish (or submit) an issue that links an
+    article readers cannot open."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False  # an empty one is filled in: see clean_slug
+            self.fields["slug"].help_text += " Leave it empty for the issue's number (no-5)."
+
+    def clean_slug(self):
+        slug = self.cleaned_data.get("slug")
+        if slug or self.parent_page is None:
+            return slug
+        # Emptied while drafting: an issue is addressed by its number, not by its title.
+        from newsletters.models.pages import issue_number, issue_slug
+
+        newsletter = self.parent_page.specific
+        number = issue_number("", self.data.get("title", "")) or newsletter.next_issue_number()
+        return issue_slug(number)
 
     def clean(self):
         cleaned = super().clean()
@@ -86,4 +106,19 @@ class IssuePageForm(WagtailAdminPageForm):
                 + "; ".join(f"“{title}”" for title in dead)
                 + ". Publish them or remove them from the issue first."
             )
+        return cleaned
+
+
+class IssueItemForm(WagtailAdminModelForm):
+    """An article row the editor has added but not filled in yet is dropped, not an error.
+
+    "Add article" adds a row with no article; until one was chosen, every autosave meanwhile
+    failed ("there are validation errors"). A new row with neither article nor blurb is now
+    deleted from the formset, as if the editor had removed it.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk and not cleaned.get("article") and not cleaned.get("blurb"):
+            cleaned[DELETION_FIELD_NAME] = True
         return cleaned

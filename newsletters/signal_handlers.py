@@ -1,12 +1,14 @@
-"""When an issue first goes live, open its one delivery run."""
+"""Issues and Wagtail's page signals: number a new issue; open its one delivery run when it
+first goes live."""
 
 from django.db import transaction
 from django.dispatch import receiver
 from wagtail.log_actions import log
-from wagtail.signals import page_published
+from wagtail.signals import init_new_page, page_published
 
 from newsletters.ledger import open_send
-from newsletters.models import IssuePage, IssueSend
+from newsletters.models import IssuePage, IssueSend, NewsletterPage
+from newsletters.models.pages import issue_slug
 from newsletters.tasks import start_workers
 
 
@@ -31,3 +33,13 @@ def issue_published(sender, instance, revision, **kwargs):
     )
     if send.state == IssueSend.State.SENDING:
         transaction.on_commit(lambda: start_workers(instance.pk))
+
+
+@receiver(init_new_page)
+def number_a_new_issue(sender, page, parent, **kwargs):
+    """A new issue starts as its newsletter's next number: "The Weekly Steep, No. 5" at no-5."""
+    if not isinstance(page, IssuePage) or not isinstance(parent, NewsletterPage):
+        return
+    number = parent.next_issue_number()
+    page.title = f"{parent.title}, No. {number}"
+    page.slug = issue_slug(number)

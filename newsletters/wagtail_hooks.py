@@ -1,12 +1,18 @@
 """Newsletters in the Wagtail admin: menus, issue actions, audit-log actions, and who sees what."""
 
+from django.contrib import messages
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from wagtail import hooks
+from wagtail.admin.action_menu import PublishMenuItem, SubmitForModerationMenuItem
 from wagtail.admin.widgets.button import Button
 
-from newsletters import admin_views, subscriber_admin
-from newsletters.models import IssuePage
-from newsletters.panels import DeliveriesNeedingAttentionPanel
+from newsletters import admin_views, publishing, subscriber_admin
+from newsletters.dashboard import NewsletterDashboardPanel
+from newsletters.models import IssuePage, NewsletterPage
 from newsletters.permissions import can_manage_newsletters
 from newsletters.viewsets import NewsletterAdminGroup
 
@@ -21,6 +27,7 @@ def register_admin_urls():
     urls = [
         path("issues/<int:issue_id>/compile/", admin_views.compile_view, name="compile"),
         path("issues/<int:issue_id>/send-test/", admin_views.send_test_view, name="send_test"),
+        path("issues/<int:issue_id>/publish/", admin_views.publish_view, name="publish"),
         path("issues/<int:issue_id>/delivery/", admin_views.delivery_view, name="delivery"),
         path("issues/<int:issue_id>/retry/", admin_views.retry_failed_view, name="retry"),
         path("subscribers/import/", subscriber_admin.import_view, name="import"),
@@ -42,10 +49,78 @@ def issue_header_buttons(page, user, view_name, next_url=None):
     )
 
 
+EDITOR_SCRIPTS = ["js/admin/issue-items.js", "js/admin/issue-publish.js"]
+
+
+@hooks.register("insert_editor_js")
+def issue_editor_js():
+    return format_html_join(
+        "\n", '<script src="{}" defer></script>', ((static(path),) for path in EDITOR_SCRIPTS)
+    )
+
+
+@hooks.register("insert_global_admin_css")
+def newsletters_admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/admin/newsletters.css"))
+
+
 @hooks.register("construct_homepage_panels")
 def add_deliveries_panel(request, panels):
     if can_manage_newsletters(request.user):
-        panels.append(DeliveriesNeedingAttentionPanel())
+        panels.append(NewsletterDashboardPanel())
+
+
+@hooks.register("before_publish_page")
+def ask_before_sending(request, page):
+    """An issue not yet sent is published only once the editor agreed to whom it goes."""
+    if not isinstance(page, IssuePage) or publishing.was_sent(page):
+        return None
+    plan = publishing.SendPlan.for_issue(page)
+    if plan.confirmed_by(request.POST):
+        return None
+    return publishing.confirmation_page(request, page, plan)
+
+
+@hooks.register("construct_page_action_menu")
+def issue_actions(menu_items, request, context):
+    """An issue's Publish says whether it sends; and an issue is published by an editor who
+    sees whom it goes to, never by approving a workflow task, so it is not submitted to one."""
+    page, parent = context.get("page"), context.get("parent_page")
+    if not isinstance(page, IssuePage) and not (
+        page is None and isinstance(parent, NewsletterPage)
+    ):
+        return
+    for index, item in enumerate(menu_items):
+        if type(item) is PublishMenuItem:
+            menu_items[index] = publishing.IssuePublishMenuItem(order=item.order)
+    menu_items[:] = [i for i in menu_items if not isinstance(i, SubmitForModerationMenuItem)]
+
+
+@hooks.register("before_bulk_action")
+def keep_unsent_issues_out_of_bulk_publishing(request, action_type, objects, action):
+    """Bulk publishing would send issues without saying to whom: they go one at a time."""
+    if action_type != "publish":
+        return None
+    within = Q(pk__in=[page.pk for page in objects])
+    for page in objects:
+        within |= Q(path__startswith=page.path, depth__gt=page.depth)
+    unsent = IssuePage.objects.filter(within, send__isnull=True).order_by("path")
+    if not unsent.exists():
+        return None
+    titles = ", ".join(f"“{issue.title}”" for issue in unsent[:5])
+    messages.error(
+        request,
+        f"Nothing was published: {titles} would be emailed to subscribers. Publish an issue "
+        "from its editor, which says to how many people it goes.",
+    )
+    return redirect(action.next_url)
+
+
+@hooks.register("after_publish_page")
+def say_what_publishing_sent(request, page):
+    if isinstance(page, IssuePage):
+        first = page.first_published_at is None or page.first_published_at == page.last_published_at
+        publishing.announce(request, page, first_publication=first)
 
 
 @hooks.register("register_log_actions")

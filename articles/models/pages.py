@@ -23,7 +23,9 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from articles.blocks import ArticleStoryBlock
+from articles.forms import PageForm
 from articles.further_reading import further_reading
+from articles.models.previews import FramedPreviewMixin
 from articles.models.snippets import Series
 from articles.reading_time import count_words, reading_minutes
 from articles.seo import (
@@ -86,11 +88,12 @@ class MetadataMixin:
         return trail[::-1]
 
 
-class HomePage(MetadataMixin, Page):
+class HomePage(FramedPreviewMixin, MetadataMixin, Page):
     """The front page: featured picks, the latest articles and the series strip."""
 
     intro = models.TextField(blank=True, help_text="A line under the masthead.")
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         MultipleChooserPanel(
@@ -170,11 +173,12 @@ class ArticleRoutingMixin:
         return super().route(request, path_components)
 
 
-class SectionPage(MetadataMixin, FeedRoutesMixin, ArticleRoutingMixin, Page):
+class SectionPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, ArticleRoutingMixin, Page):
     """An article index such as Analysis or Briefings: its articles, newest first, paginated."""
 
     intro = models.TextField(blank=True)
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [FieldPanel("intro")]
 
     parent_page_types = ["articles.HomePage"]
@@ -202,16 +206,19 @@ class ArticlePageTag(TaggedItemBase):
     )
 
 
-class ArticlePage(MetadataMixin, Page):
+class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
     """One piece of analysis: the outlet's unit of publishing."""
 
     dek = models.TextField(
         "Standfirst", blank=True, help_text="One or two sentences under the headline."
     )
+    # Empty until the article first goes live, which dates it, unless an editor set a date.
     date = models.DateTimeField(
         "Publication date",
-        default=timezone.now,
-        help_text="Shown in the byline and used to order listings and feeds.",
+        null=True,
+        blank=True,
+        help_text="Shown in the byline and used to order listings and feeds. Leave it empty "
+        "and the article is dated when it first goes live; set it only to backdate.",
     )
     updated = models.DateTimeField(
         "Last updated",
@@ -245,11 +252,14 @@ class ArticlePage(MetadataMixin, Page):
 
     objects = ArticlePageManager()
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [
         FieldPanel("dek"),
         MultipleChooserPanel(
             "article_authors", chooser_field_name="author", heading="Authors", min_num=1
         ),
+        FieldPanel("series"),
+        FieldPanel("tags"),
         MultiFieldPanel(
             [
                 FieldPanel("hero_image"),
@@ -262,8 +272,6 @@ class ArticlePage(MetadataMixin, Page):
     ]
     promote_panels = Page.promote_panels + [
         FieldPanel("summary"),
-        FieldPanel("series"),
-        FieldPanel("tags"),
         MultipleChooserPanel(
             "related_picks",
             chooser_field_name="article",
@@ -291,12 +299,34 @@ class ArticlePage(MetadataMixin, Page):
 
     def clean(self):
         super().clean()
-        if self.updated and self.date and self.updated < self.date:
+        if self.updated and self.updated < self.publication_date():
             raise ValidationError({"updated": "An update cannot come before publication."})
+
+    def publication_date(self):
+        """The date set, or the one the article gets when it goes live (see save)."""
+        return self.date or self.first_published_at or self.go_live_at or timezone.now()
 
     def save(self, *args, **kwargs):
         self.word_count = count_words(self.body.raw_data)
+        now = timezone.now()
+        # Scheduling saves a new page live for a moment before it makes it wait: not yet.
+        goes_live_later = self.go_live_at is not None and self.go_live_at > now
+        if self.live and self.date is None and not goes_live_later:
+            # Publishing sets first_published_at just before it saves the page live.
+            self.date = self.first_published_at or now
         return super().save(*args, **kwargs)
+
+    def with_content_json(self, content):
+        """A revision saved before the first publication has no date: it takes the live one."""
+        page = super().with_content_json(content)
+        if page.date is None:
+            page.date = self.date
+        return page
+
+    def serve_preview(self, request, mode_name):
+        if self.date is None:
+            self.date = timezone.now()  # as it would be dated if it went live now
+        return super().serve_preview(request, mode_name)
 
     @property
     def reading_minutes(self) -> int:

@@ -1,5 +1,8 @@
 """The newsletters readers subscribe to, and the issues editors compile and send."""
 
+import re
+
+from csp.constants import SELF, UNSAFE_INLINE
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponse
@@ -7,25 +10,39 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
-    InlinePanel,
     MultiFieldPanel,
     PageChooserPanel,
 )
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
+from articles.forms import PageForm
 from articles.models.pages import FeedRoutesMixin, MetadataMixin
+from articles.models.previews import FramedPreviewMixin
 from newsletters.forms import IssuePageForm
-from newsletters.panels import DeliveryPanel
+from newsletters.panels import DeliveryPanel, IssueItemsPanel
 
 INTRO_FEATURES = ["bold", "italic", "link", "ol", "ul"]
+ISSUE_SLUG = re.compile(r"^no-(\d+)$")
+ISSUE_TITLE = re.compile(r"\bNo\.\s*(\d+)\s*$")
 
 
-class NewsletterIndexPage(MetadataMixin, Page):
+def issue_number(slug: str, title: str) -> int | None:
+    """The number of an issue, from its slug ("no-5") or else its title ("…, No. 5")."""
+    match = ISSUE_SLUG.match(slug or "") or ISSUE_TITLE.search(title or "")
+    return int(match.group(1)) if match else None
+
+
+def issue_slug(number: int) -> str:
+    return f"no-{number}"
+
+
+class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
     """/newsletters/: every newsletter with its subscribe form."""
 
     intro = models.TextField(blank=True)
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [FieldPanel("intro")]
     parent_page_types = ["articles.HomePage"]
     subpage_types = ["newsletters.NewsletterPage"]
@@ -37,7 +54,7 @@ class NewsletterIndexPage(MetadataMixin, Page):
         return context
 
 
-class NewsletterPage(MetadataMixin, FeedRoutesMixin, Page):
+class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
     """A newsletter: who sends it, how often, and which articles its issues are compiled from."""
 
     class Cadence(models.TextChoices):
@@ -72,6 +89,7 @@ class NewsletterPage(MetadataMixin, FeedRoutesMixin, Page):
     )
     max_items = models.PositiveSmallIntegerField("at most (articles)", default=12)
 
+    base_form_class = PageForm
     content_panels = Page.content_panels + [
         FieldPanel("description"),
         FieldPanel("cadence"),
@@ -118,6 +136,14 @@ class NewsletterPage(MetadataMixin, FeedRoutesMixin, Page):
                     }
                 )
 
+    def next_issue_number(self) -> int:
+        """One more than the highest number among its issues, drafts included."""
+        numbers = [
+            issue_number(slug, title)
+            for slug, title in IssuePage.objects.child_of(self).values_list("slug", "title")
+        ]
+        return max(filter(None, numbers), default=0) + 1
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["issues"] = (
@@ -126,7 +152,7 @@ class NewsletterPage(MetadataMixin, FeedRoutesMixin, Page):
         return context
 
 
-class IssuePage(MetadataMixin, Page):
+class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
     """One issue of a newsletter. Its published page is the issue's web copy."""
 
     subject = models.CharField(max_length=150, help_text="The email's subject line.")
@@ -139,11 +165,13 @@ class IssuePage(MetadataMixin, Page):
     closing_note = RichTextField(features=INTRO_FEATURES, blank=True)
 
     base_form_class = IssuePageForm
-    content_panels = Page.content_panels + [
+    # Issues are addressed by number (no-5), whatever their title: a plain field, so that
+    # the title does not rewrite the slug as Wagtail's title panel does until publication.
+    content_panels = [FieldPanel("title", classname="title")] + [
         FieldPanel("subject"),
         FieldPanel("preheader"),
         FieldPanel("intro"),
-        InlinePanel("items", heading="Articles", label="article"),
+        IssueItemsPanel("items", heading="Articles", label="article"),
         FieldPanel("closing_note"),
         DeliveryPanel(heading="Delivery"),
     ]
@@ -154,6 +182,9 @@ class IssuePage(MetadataMixin, Page):
         ("email-html", "HTML email"),
         ("email-text", "Plain-text email"),
     ]
+
+    class Meta:
+        verbose_name = "issue"
 
     @property
     def newsletter(self) -> NewsletterPage:
@@ -167,9 +198,20 @@ class IssuePage(MetadataMixin, Page):
         context["items"] = issue_items(self)
         return context
 
+    def preview_policy(self, mode_name: str) -> dict[str, list[str]]:
+        policy = super().preview_policy(mode_name)
+        if mode_name == "email-html":
+            # Email clients ignore stylesheets, so the email carries its CSS in style
+            # attributes and a <style> block, as inboxes show it; it runs no script.
+            policy["style-src"] = [SELF, UNSAFE_INLINE]
+        return policy
+
     def serve_preview(self, request, mode_name):
         if mode_name not in ("email-html", "email-text"):
             return super().serve_preview(request, mode_name)
+        return self.framed_for_admin(self.serve_email_preview)(request, mode_name)
+
+    def serve_email_preview(self, request, mode_name):
         from newsletters.rendering import render_issue
 
         rendered = render_issue(self, preview=True)

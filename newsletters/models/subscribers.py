@@ -24,8 +24,11 @@ def email_hash(address: str) -> str:
 class Subscriber(models.Model):
     """One mailbox and its consent record."""
 
+    # Whether the mailbox takes our email at all; whether its owner wants a newsletter is each
+    # subscription's status. "Deliverable", not "Active": an address awaiting confirmation is
+    # deliverable and still gets no newsletter.
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
+        ACTIVE = "active", "Deliverable"
         BOUNCED = "bounced", "Bounced"
         COMPLAINED = "complained", "Complained"
 
@@ -34,7 +37,9 @@ class Subscriber(models.Model):
     # suppressed addresses in the database, in one query.
     email_hash = models.CharField(max_length=64, editable=False, db_index=True)
     name = models.CharField(max_length=120, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        "address", max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
     created_at = models.DateTimeField(default=timezone.now)
     consent_at = models.DateTimeField(null=True, blank=True)
     consent_source = models.CharField(

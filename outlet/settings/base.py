@@ -231,6 +231,11 @@ WAGTAILDOCS_EXTENSIONS = [
     "zip",
 ]
 WAGTAIL_MODERATION_ENABLED = True
+# The admin loads nothing from other hosts, like the public site: no Gravatar (it would tell
+# a third party who works here, and breaks behind filtering networks; Wagtail shows initials
+# instead) and no release check against wagtail.org from the dashboard.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 TAGGIT_CASE_INSENSITIVE = True
 
 # Background work (delivery, confirmation emails, Wagtail's own indexing) runs as Django

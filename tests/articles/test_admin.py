@@ -276,3 +276,164 @@ def test_editors_find_authors_and_series_by_name_in_the_admin(editor, kind):
     listed = " ".join(response.content.decode().split())
     assert "Marmalade" in listed
     assert "Someone Else" not in listed
+
+
+# Nothing from elsewhere
+
+
+def loaded_from_elsewhere(html: str) -> list[str]:
+    """URLs the page makes the browser fetch (images, scripts, styles, frames) on other hosts."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    fetched = [tag.get("src") for tag in soup.find_all(["img", "script", "iframe"])]
+    fetched += [tag.get("srcset") for tag in soup.find_all(["img", "source"])]
+    fetched += [tag.get("href") for tag in soup.find_all("link", rel=["stylesheet", "icon"])]
+    return [url for url in fetched if url and url.lstrip().startswith(("http:", "https:", "//"))]
+
+
+def test_the_admin_loads_nothing_from_other_hosts(editor_client, section, editor):
+    editor.email = "eddie@outlet.example"  # what a gravatar would be looked up by
+    editor.save()
+    pages = [
+        "/admin/",
+        reverse("wagtailadmin_account"),
+        edit_url(section),
+        reverse("wagtailadmin_explore", args=[section.pk]),
+    ]
+    for url in pages:
+        response = editor_client.get(url)
+        assert response.status_code == 200, url
+        assert loaded_from_elsewhere(response.content.decode()) == [], url
+
+
+# The article editor
+
+
+def tab_fields(html: str, tab: str) -> set[str]:
+    """Names of the form fields on one tab of the page editor ("content", "promote"…)."""
+    from bs4 import BeautifulSoup
+
+    panel = BeautifulSoup(html, "html.parser").find(id=f"tab-{tab}")
+    assert panel is not None, f"no {tab} tab"
+    return {
+        field["name"]
+        for field in panel.find_all(["input", "select", "textarea"], attrs={"name": True})
+    }
+
+
+def test_series_and_tags_are_on_the_content_tab_beside_the_authors(writer_client, section):
+    html = writer_client.get(add_url(section)).content.decode()
+
+    content = tab_fields(html, "content")
+    assert {"series", "tags", "article_authors-TOTAL_FORMS", "dek"} <= content
+    assert not {"series", "tags"} & tab_fields(html, "promote")
+
+
+def slug_help_text(client, url: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(client.get(url).content, "html.parser")
+    slug = soup.find("input", attrs={"name": "slug"})
+    return soup.find(id=slug["aria-describedby"]).get_text(" ", strip=True)
+
+
+def test_the_slug_help_names_the_address_on_this_site(writer_client, editor_client, section):
+    new_article = slug_help_text(writer_client, add_url(section))
+    the_section = slug_help_text(editor_client, edit_url(section))
+
+    assert "domain.com" not in new_article + the_section
+    assert "after /analysis/ " in new_article
+    assert "after / " in the_section
+
+
+# The publication date is the day an article goes live
+
+
+def test_a_new_article_is_undated_until_it_goes_live(editor_client, section, time_machine):
+    time_machine.move_to("2026-03-02 08:00:00+00:00", tick=False)
+    author = AuthorFactory()
+    form = article_form(editor_client, add_url(section), **new_article_fields(author))
+    assert form.get("date", "") == "", "the form must not pre-date the article"
+    editor_client.post(add_url(section), form)
+    draft = ArticlePage.objects.get(slug="export-controls-year-two")
+    assert draft.date is None
+
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    publish = {"action-publish": "Publish"}
+    response = editor_client.post(
+        edit_url(draft), article_form(editor_client, edit_url(draft), **publish)
+    )
+    assert_no_form_errors(response)
+
+    live = ArticlePage.objects.get(pk=draft.pk)
+    assert live.live
+    assert live.date.isoformat() == "2026-03-05T14:30:00+00:00"
+    assert "5 March 2026" in read(Client(), "/analysis/").get_text()
+    assert "5 March 2026" in read(Client(), live.url).find(class_="byline").get_text()
+
+
+def test_republishing_keeps_the_first_publication_date(editor_client, section, time_machine):
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    author = AuthorFactory()
+    fields = new_article_fields(author, **{"action-publish": "Publish"})
+    editor_client.post(add_url(section), article_form(editor_client, add_url(section), **fields))
+    article = ArticlePage.objects.get(slug="export-controls-year-two")
+
+    time_machine.move_to("2026-03-09 10:00:00+00:00", tick=False)
+    form = article_form(editor_client, edit_url(article), **{"action-publish": "Publish"})
+    assert form["date"].startswith("2026-03-05 14:30"), "the editor sees the live date"
+    form["dek"] = "Corrected standfirst."
+    editor_client.post(edit_url(article), form)
+
+    article.refresh_from_db()
+    assert article.dek == "Corrected standfirst."
+    assert article.date.isoformat() == "2026-03-05T14:30:00+00:00"
+
+
+def test_a_date_the_editor_sets_is_kept(editor_client, section, time_machine):
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    fields = new_article_fields(
+        AuthorFactory(), date="2026-02-20 09:00", **{"action-publish": "Publish"}
+    )
+    editor_client.post(add_url(section), article_form(editor_client, add_url(section), **fields))
+
+    article = ArticlePage.objects.get(slug="export-controls-year-two")
+    assert article.live
+    assert article.date.isoformat() == "2026-02-20T09:00:00+00:00"
+
+
+def test_a_scheduled_article_is_dated_when_it_goes_live(editor_client, section, time_machine):
+    from django.core.management import call_command
+
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    fields = new_article_fields(
+        AuthorFactory(), go_live_at="2026-03-06 07:00", **{"action-publish": "Publish"}
+    )
+    editor_client.post(add_url(section), article_form(editor_client, add_url(section), **fields))
+    article = ArticlePage.objects.get(slug="export-controls-year-two")
+    assert not article.live
+
+    time_machine.move_to("2026-03-06 07:01:00+00:00", tick=False)
+    call_command("publish_scheduled")
+
+    article.refresh_from_db()
+    assert article.live
+    assert article.date.isoformat() == "2026-03-06T07:01:00+00:00"
+
+
+def test_an_update_dated_before_an_undated_articles_publication_is_refused_not_a_500(
+    editor_client, section, time_machine
+):
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    fields = new_article_fields(
+        AuthorFactory(), updated="2026-03-01 09:00", **{"action-publish": "Publish"}
+    )
+
+    response = editor_client.post(
+        add_url(section), article_form(editor_client, add_url(section), **fields)
+    )
+
+    assert response.status_code == 200
+    assert "An update cannot come before publication." in response.content.decode()
+    assert not ArticlePage.objects.filter(live=True, slug="export-controls-year-two").exists()

@@ -42,8 +42,8 @@ def body(text: str) -> dict:
     return {key: [value] for key, value in fields.items()}
 
 
-def preview_of_edit(client, page, extra=None, **changes) -> BeautifulSoup:
-    """Edit `page` in the admin without saving, preview it, and parse what the preview shows."""
+def preview_response(client, page, extra=None, mode=None, **changes):
+    """Edit `page` in the admin without saving and preview it, as the side panel does."""
     edit = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
     assert edit.status_code == 200
     data = {**form_data(edit.content), **(extra or {})}
@@ -51,9 +51,24 @@ def preview_of_edit(client, page, extra=None, **changes) -> BeautifulSoup:
     url = reverse("wagtailadmin_pages:preview_on_edit", args=[page.pk])
     posted = client.post(url, data)
     assert posted.json() == {"is_valid": True, "is_available": True}, posted.content[:500]
-    shown = client.get(url)
+    query = {"in_preview_panel": "true", **({"mode": mode} if mode is not None else {})}
+    shown = client.get(url, query)
     assert shown.status_code == 200
+    return shown
+
+
+def preview_of_edit(client, page, extra=None, **changes) -> BeautifulSoup:
+    """Edit `page` in the admin without saving, preview it, and parse what the preview shows."""
+    shown = preview_response(client, page, extra, **changes)
     return BeautifulSoup(shown.content, "html.parser")
+
+
+def csp_directives(response) -> dict[str, list[str]]:
+    directives = {}
+    for part in response["Content-Security-Policy"].split(";"):
+        name, *values = part.split()
+        directives[name] = values
+    return directives
 
 
 @pytest.fixture
@@ -133,3 +148,74 @@ def test_newsletter_pages_preview(admin_client, home):
         .get_text(strip=True)
         == "Unsaved subject"
     )
+
+
+# The admin frames previews; nobody frames readers' pages
+
+
+@pytest.fixture
+def one_of_each(home, section):
+    """A page of every type readers can reach, published."""
+    index = NewsletterIndexPageFactory(parent=home)
+    newsletter = NewsletterPageFactory(parent=index)
+    return {
+        "home": home,
+        "section": section,
+        "article": ArticlePageFactory(parent=section),
+        "newsletter index": index,
+        "newsletter": newsletter,
+        "issue": IssuePageFactory(parent=newsletter),
+    }
+
+
+def test_every_page_type_is_covered(one_of_each):
+    from wagtail.models import get_page_models
+
+    ours = {m for m in get_page_models() if m._meta.app_label in ("articles", "newsletters")}
+    assert {type(page.specific) for page in one_of_each.values()} == ours
+
+
+@pytest.mark.parametrize(
+    "kind", ["home", "section", "article", "newsletter index", "newsletter", "issue"]
+)
+def test_the_admin_may_frame_a_preview_and_the_policy_is_otherwise_the_readers(
+    admin_client, client, one_of_each, kind
+):
+    page = one_of_each[kind]
+
+    preview = preview_response(admin_client, page, body("Text.") if kind == "article" else None)
+
+    directives = csp_directives(preview)
+    assert directives["frame-ancestors"] == ["'self'"]
+    assert preview["X-Frame-Options"] == "SAMEORIGIN"
+    assert directives["style-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["default-src"] == ["'self'"]
+    public = client.get(page.url)
+    assert public.status_code == 200
+    assert csp_directives(public)["frame-ancestors"] == ["'none'"]
+    assert public["X-Frame-Options"] == "DENY"
+
+
+def test_the_draft_opened_in_a_new_tab_carries_the_preview_policy(admin_client, section):
+    article = ArticlePageFactory(parent=section)
+    article.save_revision()
+
+    response = admin_client.get(reverse("wagtailadmin_pages:view_draft", args=[article.pk]))
+
+    assert response.status_code == 200
+    assert csp_directives(response)["frame-ancestors"] == ["'self'"]
+    assert csp_directives(response)["style-src"] == ["'self'"]
+
+
+def test_an_undated_draft_previews_with_the_date_it_would_go_live(
+    admin_client, section, time_machine
+):
+    time_machine.move_to("2026-03-05 14:30:00+00:00", tick=False)
+    article = ArticlePageFactory(parent=section, date=None, live=False, first_published_at=None)
+
+    soup = preview_of_edit(admin_client, article, body("Text."))
+
+    assert "5 March 2026" in soup.find(class_="byline").get_text()
+    article.refresh_from_db()
+    assert article.date is None, "previewing must not date the draft"

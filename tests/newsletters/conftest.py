@@ -254,6 +254,13 @@ def issue_form(client, url: str, articles=None, **fields) -> dict:
     return form
 
 
+def press(client, action: str, issue, *, follow: bool = False, **fields):
+    """Press one of the Delivery panel's buttons (compile, send_test): like the browser, post
+    the whole issue form, with `fields` changed, to the button's own URL."""
+    form = issue_form(client, edit_url(issue), **fields)
+    return client.post(action_url(action, issue), form, follow=follow)
+
+
 def form_errors(response) -> str:
     if response.status_code != 200 or not response.context or "form" not in response.context:
         return ""
@@ -310,8 +317,24 @@ def drafted(editor_client, newsletter, live_article):
 
 
 def publish(client, issue, **fields):
+    """Press Publish in the issue editor, then agree to the send on the page that asks."""
+    asked = ask_to_publish(client, issue, **fields)
+    confirmation = confirmation_form(asked)
+    if confirmation is None:  # already sent: nothing to agree to
+        return asked
+    return client.post(confirmation["action"], form_data(confirmation), follow=True)
+
+
+def ask_to_publish(client, issue, **fields):
+    """Press Publish in the issue editor (without the editor's JavaScript dialog)."""
     form = issue_form(client, edit_url(issue), **{"action-publish": "publish", **fields})
     return client.post(edit_url(issue), form, follow=True)
+
+
+def confirmation_form(response):
+    """The form of the page that asks before an issue is sent, if that is what came back."""
+    soup = BeautifulSoup(response.content, "html.parser")
+    return soup.find("form", action=re.compile(r"/admin/newsletters/issues/\d+/publish/$"))
 
 
 # CSV import in the admin

@@ -10,11 +10,11 @@ from wagtail.models import PageLogEntry, PageViewRestriction
 from newsletters.models import IssuePage
 from tests.factories import ArticlePageFactory, SectionPageFactory, SeriesFactory
 from tests.newsletters.conftest import (
-    action_url,
     edit_url,
     html_part,
     logged,
     messages_of,
+    press,
     publish,
 )
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
@@ -78,18 +78,18 @@ def compiled_titles(issue) -> list[str]:
 def test_compile_fills_the_draft_with_matching_live_articles_newest_first(
     editor_client, blank_issue
 ):
-    response = editor_client.post(action_url("compile", blank_issue), follow=True)
+    response = press(editor_client, "compile", blank_issue, follow=True)
 
     assert response.redirect_chain[-1][0] == edit_url(blank_issue)
     assert compiled_titles(blank_issue) == WANTED
-    assert "Added 4 articles to the draft" in " ".join(messages_of(response))
+    assert "Saved your changes and added 4 articles to the draft" in " ".join(messages_of(response))
     assert not IssuePage.objects.get(pk=blank_issue.pk).live
 
 
 def test_compile_leaves_out_drafts_private_old_unmatched_and_already_featured(
     editor_client, blank_issue, compiling
 ):
-    editor_client.post(action_url("compile", blank_issue))
+    press(editor_client, "compile", blank_issue)
 
     titles = compiled_titles(blank_issue)
     for left_out in ("draft", "private", "before previous issue", "elsewhere", "featured"):
@@ -97,9 +97,9 @@ def test_compile_leaves_out_drafts_private_old_unmatched_and_already_featured(
 
 
 def test_compiling_twice_adds_nothing_twice(editor_client, blank_issue):
-    editor_client.post(action_url("compile", blank_issue))
+    press(editor_client, "compile", blank_issue)
 
-    response = editor_client.post(action_url("compile", blank_issue), follow=True)
+    response = press(editor_client, "compile", blank_issue, follow=True)
 
     assert compiled_titles(blank_issue) == WANTED
     assert "No new articles" in " ".join(messages_of(response))
@@ -109,7 +109,7 @@ def test_compiling_twice_adds_nothing_twice(editor_client, blank_issue):
 def test_compile_appends_after_the_editors_own_choices_and_keeps_their_blurbs(
     editor_client, drafted, compiling, live_article
 ):
-    editor_client.post(action_url("compile", drafted))
+    press(editor_client, "compile", drafted)
 
     items = list(IssuePage.objects.get(pk=drafted.pk).get_latest_revision_as_object().items.all())
     assert (items[0].article_id, items[0].blurb) == (
@@ -123,7 +123,7 @@ def test_the_compiled_order_is_the_order_readers_get(
     editor_client, blank_issue, newsletter, mailbox, committed
 ):
     reader = SubscriptionFactory(newsletter=newsletter).subscriber
-    editor_client.post(action_url("compile", blank_issue))
+    press(editor_client, "compile", blank_issue)
 
     with committed():
         publish(editor_client, blank_issue)
@@ -134,7 +134,7 @@ def test_the_compiled_order_is_the_order_readers_get(
 
 
 def test_compile_is_in_the_audit_log(editor_client, blank_issue, editor):
-    editor_client.post(action_url("compile", blank_issue))
+    press(editor_client, "compile", blank_issue)
 
     entry = PageLogEntry.objects.get(page_id=blank_issue.pk, action="newsletters.compile")
     assert entry.user == editor
@@ -149,7 +149,7 @@ def test_the_first_issue_looks_back_as_far_as_the_newsletter_says(
     ArticlePageFactory(parent=section, title="Last month", date=now - timedelta(days=8))
     issue = IssuePageFactory(parent=newsletter, live=False, first_published_at=None)
 
-    editor_client.post(action_url("compile", issue))
+    press(editor_client, "compile", issue)
 
     assert compiled_titles(issue) == ["Last week"]  # lookback_days defaults to 7
 
@@ -164,7 +164,7 @@ def test_an_unpublished_earlier_issue_does_not_count_as_previous(
     )
     issue = IssuePageFactory(parent=newsletter, live=False, first_published_at=None)
 
-    editor_client.post(action_url("compile", issue))
+    press(editor_client, "compile", issue)
 
     assert compiled_titles(issue) == ["Two days old"]
 
@@ -179,7 +179,7 @@ def test_compile_stops_at_the_newsletters_maximum(editor_client, newsletter, sec
     newsletter.save()
     issue = IssuePageFactory(parent=newsletter, live=False, first_published_at=None)
 
-    editor_client.post(action_url("compile", issue))
+    press(editor_client, "compile", issue)
 
     assert compiled_titles(issue) == ["0 hours old", "1 hours old", "2 hours old"]
 
@@ -195,6 +195,6 @@ def test_an_article_dated_before_the_previous_issue_but_published_since_is_compi
         first_published_at=now - timedelta(days=1),
     )
 
-    editor_client.post(action_url("compile", blank_issue))
+    press(editor_client, "compile", blank_issue)
 
     assert late.title in compiled_titles(blank_issue)

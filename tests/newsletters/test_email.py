@@ -6,7 +6,6 @@ from datetime import UTC
 import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
-from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from articles.models import PublicationSettings
@@ -19,6 +18,7 @@ from tests.newsletters.conftest import (
     html_part,
     local,
     newsletter_state,
+    press,
     subscribe_forms,
     text_links,
     text_part,
@@ -217,9 +217,7 @@ def test_send_test_warns_when_the_html_passes_gmails_clipping_limit(
         items=[(ArticlePageFactory(parent=section), long_blurb) for _ in range(10)],
     )
 
-    response = editor_client.post(
-        reverse("newsletters_admin:send_test", args=[issue.pk]), follow=True
-    )
+    response = press(editor_client, "send_test", issue, follow=True)
 
     messages = [str(message) for message in response.context["messages"]]
     assert any("Gmail clips messages over 102 KB" in message for message in messages), messages
@@ -231,13 +229,11 @@ def test_send_test_does_not_warn_for_a_normal_issue(newsletter, section, editor_
         parent=newsletter, live=False, items=[ArticlePageFactory(parent=section)]
     )
 
-    response = editor_client.post(
-        reverse("newsletters_admin:send_test", args=[issue.pk]), follow=True
-    )
+    response = press(editor_client, "send_test", issue, follow=True)
 
     messages = [str(message) for message in response.context["messages"]]
     assert not any("Gmail" in message for message in messages)
-    assert any("Test sent to" in message for message in messages)
+    assert any("sent a test of them to" in message for message in messages)
 
 
 # A mail scanner follows every link of every email: it must change nothing.

@@ -23,6 +23,7 @@ PERMISSION_DENIED = "Sorry, you do not have permission to access this area."
 EXPECTED = {
     "newsletters_admin:compile": (POST_ONLY, POST_ONLY),
     "newsletters_admin:send_test": (POST_ONLY, POST_ONLY),
+    "newsletters_admin:publish": (POST_ONLY, POST_ONLY),
     "newsletters_admin:retry": (POST_ONLY, POST_ONLY),
     "newsletters_admin:delivery": (OK, OK),
     "newsletters_admin:import": (OK, OK),

@@ -21,6 +21,7 @@ from tests.newsletters.conftest import (
     local,
     logged_in,
     messages_of,
+    press,
     report,
     run_import,
     text_links,
@@ -269,10 +270,12 @@ def test_a_test_send_to_a_suppressed_reader_is_refused_and_to_staff_allowed(
     editor.email = "editor@example.org"
     editor.save()
 
-    response = logged_in(editor).post(
-        reverse("newsletters_admin:send_test", args=[issue.pk]),
-        {"test_recipients": f"{kept_out}, colleague@example.org"},
+    response = press(
+        logged_in(editor),
+        "send_test",
+        issue,
         follow=True,
+        test_recipients=f"{kept_out}, colleague@example.org",
     )
 
     assert sorted(m["To"] for m in mailbox.all()) == [

@@ -1,0 +1,38 @@
+// An issue's Publish asks first, in a dialog, how many subscribers the issue goes to and when
+// (see newsletters/publishing.py). Sending goes on only from the dialog's button, which submits
+// the form with the number agreed to; without this script the server asks on a page instead.
+
+function askBeforeSending(button) {
+  const dialog = document.getElementById(button.dataset.issueSendDialog);
+  const { form } = button;
+  const recipients = button.dataset.issueSendRecipients;
+  const title = (form.elements.namedItem('title')?.value || '').trim() || 'this issue';
+  const goLiveAt = (form.elements.namedItem('go_live_at')?.value || '').trim();
+  const later = goLiveAt && new Date(goLiveAt.replace(' ', 'T')) > new Date();
+  const when = later ? `at ${goLiveAt}` : 'now';
+  dialog.querySelector('[data-issue-send-question]').textContent =
+    `Send “${title}” to ${button.dataset.issueSendAudience} ${when}?`;
+  const send = dialog.querySelector('[data-issue-send-confirm]');
+  send.textContent = later ? `Schedule: send at ${goLiveAt}` : `Publish and send to ${recipients}`;
+  send.onclick = () => {
+    const agreed = document.createElement('input');
+    Object.assign(agreed, { type: 'hidden', name: 'confirm_send', value: recipients });
+    form.append(agreed);
+    dialog.dispatchEvent(new CustomEvent('w-dialog:hide'));
+    form.requestSubmit(button);
+  };
+  dialog.dispatchEvent(new CustomEvent('w-dialog:show'));
+}
+
+// Captured before the button's own listeners, so that "Publishing…" does not start yet.
+document.addEventListener(
+  'click',
+  (event) => {
+    const button = event.target.closest('button[data-issue-send-dialog]');
+    if (!button) return;
+    event.preventDefault();
+    event.stopPropagation();
+    askBeforeSending(button);
+  },
+  true,
+);
