@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
-from newsletters import publishing
+from newsletters import pausing, publishing
 from newsletters.addresses import canonical_email
 from newsletters.compile import compile_issue
 from newsletters.models import Delivery, IssuePage, IssueSend
@@ -197,10 +197,26 @@ def retry_failed_view(request, issue_id):
             status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
         if retried:
-            IssueSend.objects.filter(issue=issue).update(
+            # A paused run stays paused: the retried rows wait for the editor who resumes it.
+            IssueSend.objects.filter(issue=issue).exclude(state=IssueSend.State.PAUSED).update(
                 state=IssueSend.State.SENDING, finished_at=None
             )
             log(issue, "newsletters.retry", user=request.user, data={"retried": retried})
             transaction.on_commit(lambda: start_workers(issue.pk))
     messages.success(request, f"Retrying {retried} failed deliver{'ies' if retried != 1 else 'y'}.")
+    return redirect(reverse("newsletters_admin:delivery", args=[issue.pk]))
+
+
+@require_POST
+def resume_view(request, issue_id):
+    """An editor has looked at why the run paused itself, and lets it go on."""
+    issue = _issue_for(request, issue_id, can="publish")
+    with transaction.atomic():
+        if resumed := pausing.resume(issue.pk):
+            log(issue, "newsletters.resume", user=request.user)
+            transaction.on_commit(lambda: start_workers(issue.pk))
+    if resumed:
+        messages.success(request, "Sending resumed.")
+    else:
+        messages.info(request, "This issue's sending was not paused.")
     return redirect(reverse("newsletters_admin:delivery", args=[issue.pk]))

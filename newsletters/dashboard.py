@@ -56,12 +56,13 @@ def sends_in_progress() -> list:
 
 
 def recent_failures():
-    """Sends that missed their schedule or have failed rows, in the last month."""
+    """Sends that paused themselves, missed their schedule or have failed rows, in the last
+    month."""
     failed = Count("issue__deliveries", filter=Q(issue__deliveries__status=Delivery.Status.FAILED))
     return (
         IssueSend.objects.filter(started_at__gte=timezone.now() - RECENT)
         .annotate(failed=failed)
-        .filter(Q(state=IssueSend.State.MISSED) | Q(failed__gt=0))
+        .filter(Q(state__in=[IssueSend.State.MISSED, IssueSend.State.PAUSED]) | Q(failed__gt=0))
         .select_related("issue")
         .order_by("-started_at")[:10]
     )

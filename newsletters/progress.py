@@ -20,6 +20,7 @@ class DeliveryProgress:
     uncertain: int
     state: str | None
     state_label: str
+    pause_reason: str = ""  # why the run is paused, or waiting (see newsletters.pausing)
 
     @property
     def done(self) -> int:
@@ -46,4 +47,5 @@ def progress_of(issue) -> DeliveryProgress:
         **counts,
         state=send.state if send else None,
         state_label=send.get_state_display() if send else "Not sent",
+        pause_reason=send.pause_reason if send else "",
     )

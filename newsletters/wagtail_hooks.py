@@ -30,6 +30,7 @@ def register_admin_urls():
         path("issues/<int:issue_id>/publish/", admin_views.publish_view, name="publish"),
         path("issues/<int:issue_id>/delivery/", admin_views.delivery_view, name="delivery"),
         path("issues/<int:issue_id>/retry/", admin_views.retry_failed_view, name="retry"),
+        path("issues/<int:issue_id>/resume/", admin_views.resume_view, name="resume"),
         path("subscribers/import/", subscriber_admin.import_view, name="import"),
         path("subscribers/<int:pk>/export/", subscriber_admin.export_view, name="export"),
         path("subscribers/<int:pk>/erase/", subscriber_admin.erase_view, name="erase"),
@@ -129,3 +130,4 @@ def register_log_actions(actions):
     actions.register_action("newsletters.send_test", "Send test", "Sent a test of the issue")
     actions.register_action("newsletters.send", "Send issue", "Started delivering the issue")
     actions.register_action("newsletters.retry", "Retry failed", "Retried failed deliveries")
+    actions.register_action("newsletters.resume", "Resume sending", "Resumed the paused send")

@@ -698,6 +698,56 @@ def test_retry_failed_sends_the_failed_ones_again(
     assert logged(sent_with_failures, "newsletters.retry") == 1
 
 
+@pytest.fixture
+def paused(editor_client, drafted, audience, committed):
+    """An issue whose run paused itself after its first reader, the second still waiting."""
+    with committed():
+        publish(editor_client, drafted)
+    Delivery.objects.filter(subscriber=audience[1]).update(status=Delivery.Status.PENDING)
+    IssueSend.objects.filter(issue=drafted).update(
+        state=IssueSend.State.PAUSED, pause_reason="1 of 1 messages bounced (100.0%)."
+    )
+    return drafted
+
+
+def test_the_delivery_page_says_why_a_run_paused_and_offers_to_resume_it(editor_client, paused):
+    soup = BeautifulSoup(editor_client.get(action_url("delivery", paused)).content, "html.parser")
+
+    reason = soup.select_one("[data-pause-reason]").get_text()
+    assert "Sending is paused: 1 of 1 messages bounced (100.0%)." in reason
+    resume = soup.find("form", action=action_url("resume", paused))
+    assert "Resume sending to the 1 waiting" in resume.get_text()
+
+
+def test_resuming_sends_the_rest_once_and_is_logged(
+    editor_client, paused, audience, mailbox, committed
+):
+    mailbox.outbox.clear()
+
+    with committed():
+        response = editor_client.post(action_url("resume", paused), follow=True)
+
+    assert "Sending resumed." in messages_of(response)
+    assert [message["To"] for message in mailbox.all()] == [audience[1].email]
+    send = IssueSend.objects.get(issue=paused)
+    assert (send.state, send.pause_reason) == (IssueSend.State.SENT, "")
+    assert logged(paused, "newsletters.resume") == 1
+
+
+def test_retrying_failures_of_a_paused_run_keeps_it_paused(editor_client, paused, audience):
+    Delivery.objects.filter(subscriber=audience[0]).update(status=Delivery.Status.FAILED)
+
+    editor_client.post(action_url("retry", paused))
+
+    assert IssueSend.objects.get(issue=paused).state == IssueSend.State.PAUSED
+
+
+def test_writers_cannot_resume_a_run(writer_client, paused):
+    writer_client.post(action_url("resume", paused))
+
+    assert IssueSend.objects.get(issue=paused).state == IssueSend.State.PAUSED
+
+
 def test_the_issue_editor_links_to_its_delivery_for_editors(editor_client, drafted):
     response = editor_client.get(edit_url(drafted))
 

@@ -90,6 +90,21 @@ def test_failed_and_missed_sends_need_attention(editor_client, newsletter):
     ]
 
 
+def test_a_run_that_paused_itself_needs_attention_and_says_why(editor_client, newsletter):
+    paused = IssuePageFactory(parent=newsletter, title="No. 5")
+    IssueSend.objects.create(
+        issue=paused,
+        state=IssueSend.State.PAUSED,
+        recipients=3,
+        pause_reason="2 of 2 messages bounced (100.0%).",
+    )
+    ledger(paused, bounced=2, pending=1)
+
+    rows = table(dashboard(editor_client), "failures")
+
+    assert rows == [["No. 5", "Paused: 2 of 2 messages bounced (100.0%).", "0"]]
+
+
 def test_reader_growth_compares_this_week_with_last(
     editor_client, newsletter, series_newsletter, time_machine
 ):

@@ -25,6 +25,7 @@ EXPECTED = {
     "newsletters_admin:send_test": (POST_ONLY, POST_ONLY),
     "newsletters_admin:publish": (POST_ONLY, POST_ONLY),
     "newsletters_admin:retry": (POST_ONLY, POST_ONLY),
+    "newsletters_admin:resume": (POST_ONLY, POST_ONLY),
     "newsletters_admin:delivery": (OK, OK),
     "newsletters_admin:import": (OK, OK),
     "newsletters_admin:export": (OK, OK),
