@@ -16,8 +16,8 @@ from pathlib import Path
 from django.core.management.base import CommandError
 from taggit.models import Tag
 
-from articles.demo.loader import assign_fields, publish
 from articles.models import HomePage, SectionPage, Series
+from demo.loader import assign_fields, publish
 from newsletters.models import (
     IssueItem,
     IssuePage,

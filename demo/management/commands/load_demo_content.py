@@ -16,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Site
 
-from articles.demo.images import palette_for, share_card, store_image
-from articles.demo.loader import DemoLoader, assign_fields, read_content
 from articles.models import PublicationSettings
+from demo.images import palette_for, share_card, store_image
+from demo.loader import DemoLoader, assign_fields, read_content
+from demo.newsletters import NewsletterDemoLoader, read_newsletters
 from outlet.page_cache import clear_page_cache
 
 SITE_NAME = "Outlet"
@@ -63,13 +64,7 @@ def configure_identity(site: Site, report: Counter) -> None:
 
 
 def load_newsletters(loader: DemoLoader, site: Site, today: datetime) -> None:
-    """Newsletters, past issues, a draft issue and subscribers, after the articles they list.
-
-    Imported here, not at the top: articles/demo/newsletters.py is the demo's one seam to the
-    newsletters app, which depends on articles and not the other way round.
-    """
-    from articles.demo.newsletters import NewsletterDemoLoader, read_newsletters
-
+    """Newsletters, past issues, a draft issue and subscribers, after the articles they list."""
     NewsletterDemoLoader(read_newsletters(), today, loader.report).load(
         site.root_page.specific, loader.articles, loader.series
     )
@@ -97,7 +92,7 @@ def quiet_logger(name: str, quiet: bool):
 
 class Command(BaseCommand):
     help = (
-        "Load the demo content from articles/demo/content.json and newsletters.json. Safe to "
+        "Load the demo content from demo/content.json and newsletters.json. Safe to "
         "run again: existing pages and snippets are updated in place, unchanged ones are left "
         "alone, subscribers are never changed once added, and past issues are never emailed."
     )

@@ -11,7 +11,6 @@ from django.db.models import Model
 from wagtail.blocks import StreamValue
 from wagtail.models import Page, Revision, Site
 
-from articles.demo.images import illustration, palette_for, portrait, store_image
 from articles.models import (
     ArticlePage,
     ArticlePageAuthor,
@@ -22,6 +21,7 @@ from articles.models import (
     SectionPage,
     Series,
 )
+from demo.images import illustration, palette_for, portrait, store_image
 
 CONTENT_PATH = Path(__file__).with_name("content.json")
 HOME_INTRO = "Analysis of business and politics between the United States and China."
