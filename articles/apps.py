@@ -6,4 +6,14 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from . import roles, signal_handlers  # noqa: F401
+        from taggit.models import Tag
+        from wagtail.images import get_image_model
+        from wagtail.models import Site
+
+        from articles import roles  # noqa: F401 (its receiver opens new sections to writers)
+        from articles.models import Author, PublicationSettings, Series
+        from outlet.page_cache import clear_on_change
+
+        # Besides pages, readers see these: bylines, series labels, tag pages, site identity,
+        # images (an author's photo, a replaced picture).
+        clear_on_change(Author, Series, Tag, Site, PublicationSettings, get_image_model())

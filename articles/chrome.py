@@ -6,17 +6,8 @@ emptied, so it lives in the page cache: one lookup per request instead of severa
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import caches
-
 from articles.models.settings import PublicationSettings
-
-
-def remember(key: str, compute):
-    """The cached value of `key`, computed on a miss; cleared with the page cache."""
-    return caches[settings.CACHE_MIDDLEWARE_ALIAS].get_or_set(
-        f"chrome:{key}", compute, settings.CACHE_MIDDLEWARE_SECONDS
-    )
+from outlet.page_cache import remember
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from django.db import connection, transaction
 from wagtail.models import ModelLogEntry
 
-from newsletters.models import Delivery, Subscriber, Subscription, Suppression
+from newsletters.models import Delivery, FeedbackEvent, Subscriber, Subscription, Suppression
 
 
 def export_subscriber(subscriber: Subscriber) -> dict:
@@ -53,6 +53,7 @@ def erase_subscriber(subscriber: Subscriber) -> None:
         Suppression.add(subscriber.email, Suppression.Reason.ERASED)  # a stronger reason stays
         if subscriber.status in Suppression.NEVER:
             Suppression.add(subscriber.email, subscriber.status)
+        FeedbackEvent.objects.filter(delivery__subscriber=subscriber).delete()
         Delivery.objects.filter(subscriber=subscriber).delete()
         Subscription.objects.filter(subscriber=subscriber).delete()
         # The admin's audit log labels its entries with the address: keep what was done, not whom.

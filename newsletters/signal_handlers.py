@@ -1,13 +1,14 @@
 """Issues and Wagtail's page signals: number a new issue; open its one delivery run when it
-first goes live."""
+first goes live; and clear a ledger's feedback before the ledger goes."""
 
 from django.db import transaction
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from wagtail.log_actions import log
 from wagtail.signals import init_new_page, page_published
 
 from newsletters.ledger import open_send
-from newsletters.models import IssuePage, IssueSend, NewsletterPage
+from newsletters.models import FeedbackEvent, IssuePage, IssueSend, NewsletterPage, Subscriber
 from newsletters.models.pages import issue_slug
 from newsletters.tasks import start_workers
 
@@ -43,3 +44,12 @@ def number_a_new_issue(sender, page, parent, **kwargs):
     number = parent.next_issue_number()
     page.title = f"{parent.title}, No. {number}"
     page.slug = issue_slug(number)
+
+
+@receiver(pre_delete, sender=IssuePage)
+@receiver(pre_delete, sender=Subscriber)
+def forget_their_feedback(sender, instance, **kwargs):
+    """Feedback about the deliveries that go with an issue or a subscriber, in one statement
+    before them: the ledger itself is then deleted in one statement too, however long."""
+    related = "issue" if sender is IssuePage else "subscriber"
+    FeedbackEvent.objects.filter(**{f"delivery__{related}": instance}).delete()

@@ -1,16 +1,56 @@
-"""A server-side cache of the pages anonymous readers see, cleared when published content changes.
+"""The page cache, and everything else kept for as long as published content stays the same.
 
-Django's cache middleware does the work; these subclasses keep it to anonymous GETs outside
-the admin, and tell browsers to keep a page only briefly, because the server copy is the
-one that publishing clears (see articles.signal_handlers).
+One module owns it: the middleware that keeps anonymous readers' pages on the server,
+`remember` for values computed from published content (navigation, the promoted newsletter),
+and the receivers that empty it all whenever something readers can see changes.
+
+A page shows other pages (listings, further reading, byline boxes), so any change can reach
+many cached pages: everything is forgotten rather than guessed at. Page publishing,
+unpublishing, moves, slug changes, deletions and privacy changes are covered here for every
+page type; apps name the other models readers see (`clear_on_change`, from their
+AppConfig.ready). Receivers connect per sender: one with no sender would cost every model
+Django's fast deletes, and deleting an issue would load its whole ledger.
+
+Django's cache middleware does the caching; these subclasses keep it to anonymous GETs outside
+the admin, and tell browsers to keep a page only briefly, because the server copy is the one
+that publishing clears.
 """
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db.models.signals import post_delete, post_save
 from django.middleware.cache import FetchFromCacheMiddleware, UpdateCacheMiddleware
 from django.utils.cache import patch_cache_control
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 UNCACHED_PREFIXES = ("/admin/", "/django-admin/")
+
+
+def clear_page_cache(**kwargs) -> None:
+    """Forget every cached page and remembered value: published content has changed."""
+    caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
+
+
+def remember(key: str, compute):
+    """The cached value of `key`, computed on a miss; forgotten with the page cache."""
+    return caches[settings.CACHE_MIDDLEWARE_ALIAS].get_or_set(
+        f"remembered:{key}", compute, settings.CACHE_MIDDLEWARE_SECONDS
+    )
+
+
+def clear_on_change(*models) -> None:
+    """Empty the cache whenever an instance of one of `models` is saved or deleted."""
+    for model in models:
+        uid = f"page_cache:{model._meta.label}"
+        post_save.connect(clear_page_cache, sender=model, dispatch_uid=uid, weak=False)
+        post_delete.connect(clear_page_cache, sender=model, dispatch_uid=uid, weak=False)
+
+
+# Every page type: Wagtail's page signals, and the base Page row that every deletion removes.
+for signal in (page_published, page_unpublished, page_slug_changed, post_page_move):
+    signal.connect(clear_page_cache, dispatch_uid="page_cache", weak=False)
+clear_on_change(Page, PageViewRestriction)
 
 
 def is_anonymous_read(request) -> bool:
@@ -31,19 +71,13 @@ def limit_browser_lifetime(response):
     return response
 
 
-def clear_page_cache() -> None:
-    """Forget every cached page: called whenever published content changes."""
-    caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
-
-
 class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
     def process_response(self, request, response):
         # Django marks what it stores with Expires; a view's own Expires (never_cache) is
         # left alone, so private pages stay private.
-        might_store = self._should_update_cache(request, response)
-        might_store = might_store and not response.has_header("Expires")
+        had_expires = response.has_header("Expires")
         response = super().process_response(request, response)
-        if might_store and response.has_header("Expires"):
+        if is_anonymous_read(request) and not had_expires and response.has_header("Expires"):
             limit_browser_lifetime(response)
         return response
 
@@ -51,8 +85,7 @@ class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
 class FetchPageCacheMiddleware(FetchFromCacheMiddleware):
     def process_request(self, request):
         if not is_anonymous_read(request):
-            request._cache_update_cache = False
-            return None
+            return None  # neither looked up nor, on the way out, stored
         response = super().process_request(request)
         if response is not None:
             response = limit_browser_lifetime(response)

@@ -1,4 +1,9 @@
-"""The delivery ledger: a row per (issue, subscriber). The ledger, not the queue, is the truth."""
+"""The delivery ledger: a row per (issue, subscriber). The ledger, not the queue, is the truth.
+
+None of these models is a page's content: Wagtail's reference index (the "Usage" of a page)
+leaves them out, so that saving or deleting ledger rows costs no index work and an issue's
+usage does not list its thousands of deliveries.
+"""
 
 from django.db import models
 from django.utils import timezone
@@ -6,6 +11,8 @@ from django.utils import timezone
 
 class IssueSend(models.Model):
     """The one delivery run of an issue, kept outside the page's revisions."""
+
+    wagtail_reference_index_ignore = True
 
     class State(models.TextChoices):
         SENDING = "sending", "Sending"
@@ -34,6 +41,8 @@ class IssueSend(models.Model):
 
 class Delivery(models.Model):
     """One email of one issue to one subscriber, and what became of it."""
+
+    wagtail_reference_index_ignore = True
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -89,6 +98,8 @@ class FeedbackEvent(models.Model):
     names no address: an erase deletes it with the delivery.
     """
 
+    wagtail_reference_index_ignore = True
+
     class Kind(models.TextChoices):
         DELIVERED = "delivered", "Delivered"
         DEFERRED = "deferred", "Deferred"
@@ -97,7 +108,9 @@ class FeedbackEvent(models.Model):
         COMPLAINT = "complaint", "Complaint"
         UNSUBSCRIBE = "unsubscribe", "Unsubscribed at the provider"
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="feedback")
+    # Deleted with its delivery, but by whoever deletes deliveries in bulk (see
+    # newsletters.signal_handlers), so that the ledger itself can go in one statement.
+    delivery = models.ForeignKey(Delivery, on_delete=models.DO_NOTHING, related_name="feedback")
     source = models.CharField(max_length=40, help_text="The provider, or dsn/arf for reports.")
     event_id = models.CharField(max_length=128)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -119,6 +132,8 @@ class SendRateWindow(models.Model):
     """The send-rate schedule all workers share on the embedded default (Redis keeps it when
     they run on RQ): "pace" holds the next free slot for evenly spaced messages, "hour" the
     clock hour and how many were booked in it; see newsletters/throttle.py."""
+
+    wagtail_reference_index_ignore = True
 
     name = models.CharField(max_length=20, unique=True)
     started_at = models.DateTimeField()

@@ -1,4 +1,7 @@
-"""Readers who subscribe: their consent, their subscriptions, and addresses never to mail."""
+"""Readers who subscribe: their consent, their subscriptions, and addresses never to mail.
+
+Wagtail's reference index leaves these models out: they are nobody's content.
+"""
 
 import hashlib
 import hmac
@@ -23,6 +26,8 @@ def email_hash(address: str) -> str:
 
 class Subscriber(models.Model):
     """One mailbox and its consent record."""
+
+    wagtail_reference_index_ignore = True
 
     # Whether the mailbox takes our email at all; whether its owner wants a newsletter is each
     # subscription's status. "Deliverable", not "Active": an address awaiting confirmation is
@@ -77,6 +82,8 @@ class SubscriberMerge(models.Model):
     Keeps the links already mailed to the merged row (which name its id) working.
     """
 
+    wagtail_reference_index_ignore = True
+
     merged_id = models.BigIntegerField(unique=True)
     merged_token_version = models.PositiveIntegerField()
     into = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="merged_from")
@@ -101,6 +108,8 @@ class SubscriptionQuerySet(models.QuerySet):
 
 class Subscription(models.Model):
     """A subscriber's membership of one newsletter."""
+
+    wagtail_reference_index_ignore = True
 
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting confirmation"
@@ -141,6 +150,8 @@ class Suppression(models.Model):
     - unsubscribed from everything, or erased: nothing without the reader's own new opt-in
       (subscribe form and confirmation link, or their preference link), which lifts it.
     """
+
+    wagtail_reference_index_ignore = True
 
     class Reason(models.TextChoices):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed from everything"
@@ -188,6 +199,8 @@ class Suppression(models.Model):
 
 class SignupAttempt(models.Model):
     """A use of the public subscribe form, by keyed hash of the IP: the per-IP rate limit."""
+
+    wagtail_reference_index_ignore = True
 
     ip_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)

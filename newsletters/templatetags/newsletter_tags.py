@@ -3,8 +3,8 @@ shown on every reader page."""
 
 from django import template
 
-from articles.chrome import remember
 from newsletters.models import NewsletterIndexPage, NewsletterPage
+from outlet.page_cache import remember
 
 register = template.Library()
 
