@@ -2,10 +2,15 @@
 
 import uuid
 
+from django.utils.functional import cached_property
 from wagtail import blocks
 from wagtail.contrib.table_block.blocks import TableBlock
+from wagtail.coreutils import resolve_model_string
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.blocks import ImageChooserBlock
+from wagtail.models import Page
+
+from articles.promotion import promoter
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "ol", "ul", "superscript", "subscript"]
 
@@ -104,11 +109,20 @@ class SourcesBlock(blocks.StructBlock):
         }
 
 
-class NewsletterSignupBlock(blocks.StructBlock):
-    """The seam to the newsletters app: a working subscribe form inside an article."""
+class PromotedPageChooserBlock(blocks.PageChooserBlock):
+    """A chooser for the page type the promotion seam names (see articles.promotion)."""
 
-    newsletter = blocks.PageChooserBlock(
-        page_type="newsletters.NewsletterPage",
+    @cached_property
+    def target_models(self):
+        current = promoter()
+        return [resolve_model_string(current.chooser_page_type)] if current else [Page]
+
+
+class SignupBlock(blocks.StructBlock):
+    """A working signup form inside an article, from whatever promotes itself on articles
+    (see articles.promotion): the newsletter chosen here, or the one the article promotes."""
+
+    newsletter = PromotedPageChooserBlock(
         required=False,
         help_text="Leave empty to promote the article's own newsletter (its series', or the "
         "default one).",
@@ -152,4 +166,4 @@ class ArticleStoryBlock(blocks.StreamBlock):
         group="Data",
     )
     sources = SourcesBlock(group="Data")
-    newsletter_signup = NewsletterSignupBlock(group="Media")
+    newsletter_signup = SignupBlock(group="Media")

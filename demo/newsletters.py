@@ -16,7 +16,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 from taggit.models import Tag
 
-from articles.models import HomePage, SectionPage, Series
+from articles.models import HomePage, SectionPage
 from demo.loader import assign_fields, publish
 from newsletters.models import (
     IssueItem,
@@ -66,7 +66,7 @@ def _issue_state(issue: IssuePage) -> dict:
 def _rules_state(page: NewsletterPage) -> dict:
     return {
         name: sorted(obj.pk for obj in getattr(page, name).all())
-        for name in ("compile_sections", "compile_series", "compile_tags")
+        for name in ("compile_sections", "compile_series", "compile_tags", "promoted_on")
     }
 
 
@@ -85,14 +85,13 @@ class NewsletterDemoLoader:
         return self.today - timedelta(days=days_ago)
 
     def load(self, home: HomePage, articles: dict, series: dict) -> None:
-        """Everything under /newsletters/, the series' newsletter links, then the subscribers."""
+        """Everything under /newsletters/ (with the series each is promoted on), then the
+        subscribers."""
         index = self.load_index(home, self.content["index"])
         newsletters = {}
         for entry in self.content["newsletters"]:
             newsletter = self.load_newsletter(index, entry, series)
             newsletters[entry["slug"]] = newsletter
-            for slug in entry["promoted_by_series"]:
-                self.link_series(series[slug], newsletter)
             for issue in entry["issues"]:
                 self.load_past_issue(newsletter, issue, articles)
             if entry.get("draft"):
@@ -134,6 +133,8 @@ class NewsletterDemoLoader:
             ),
             "compile_series": [series[slug] for slug in entry["compile_series"]],
             "compile_tags": list(Tag.objects.filter(name__in=entry["compile_tags"])),
+            # The series whose articles promote this newsletter instead of the default one.
+            "promoted_on": [series[slug] for slug in entry["promoted_by_series"]],
         }
         before = (_rules_state(page), page.live, page.has_unpublished_changes) if page else None
         page = page or NewsletterPage(slug=entry["slug"], live=False)
@@ -151,15 +152,6 @@ class NewsletterDemoLoader:
         publish(page, when=page.first_published_at or self._day(entry["launched_days_ago"]))
         self._count("newsletters", outcome)
         return page
-
-    def link_series(self, series: Series, newsletter: NewsletterPage) -> None:
-        """The series' articles promote this newsletter instead of the default one."""
-        if series.newsletter_id == newsletter.pk:
-            self._count("series newsletter links", "unchanged")
-            return
-        series.newsletter = newsletter
-        series.save(update_fields=["newsletter"])
-        self._count("series newsletter links", "updated")
 
     def _items(self, issue_entry: dict, articles: dict, sent_at: datetime) -> list[IssueItem]:
         items = []

@@ -103,8 +103,8 @@ class HomePage(FramedPreviewMixin, MetadataMixin, Page):
         ),
     ]
 
+    # Its children (sections, and what other apps add) name it as their parent.
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["articles.SectionPage", "newsletters.NewsletterIndexPage"]
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):

@@ -68,21 +68,12 @@ class Series(index.Indexed, models.Model):
         help_text='Short label shown before article titles, e.g. "CvT". Leave empty for none.',
     )
     description = models.TextField(blank=True)
-    newsletter = models.ForeignKey(
-        "newsletters.NewsletterPage",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The newsletter its articles promote; empty for the default one.",
-    )
 
     panels = [
         FieldPanel("name"),
         FieldPanel("slug"),
         FieldPanel("label"),
         FieldPanel("description"),
-        FieldPanel("newsletter"),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 

@@ -71,7 +71,15 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
     reply_to = models.EmailField(blank=True, help_text="Where replies go, if not the sender.")
     promote_by_default = models.BooleanField(
         default=False,
-        help_text="Promote this newsletter on articles whose series has no newsletter of its own.",
+        help_text="Promote this newsletter on every page, and on articles whose series has no "
+        "newsletter of its own.",
+    )
+    promoted_on = ParentalManyToManyField(
+        "articles.Series",
+        blank=True,
+        related_name="+",
+        verbose_name="promoted on series",
+        help_text="Articles of these series promote this newsletter instead of the default one.",
     )
     compile_sections = ParentalManyToManyField(
         "articles.SectionPage", blank=True, related_name="+", verbose_name="sections"
@@ -100,7 +108,10 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
             ],
             heading="Sender",
         ),
-        FieldPanel("promote_by_default"),
+        MultiFieldPanel(
+            [FieldPanel("promote_by_default"), FieldPanel("promoted_on")],
+            heading="Where it is promoted",
+        ),
         MultiFieldPanel(
             [
                 FieldPanel("compile_sections"),
@@ -135,6 +146,15 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
                         "already; untick it there first."
                     }
                 )
+        series = [item.pk for item in self.promoted_on.all()]
+        taken = NewsletterPage.objects.filter(promoted_on__in=series).exclude(pk=self.pk)
+        if series and (other := taken.first()):
+            raise ValidationError(
+                {
+                    "promoted_on": f"“{other.title}” is promoted on one of these series already: "
+                    "an article promotes one newsletter. Remove the series there first."
+                }
+            )
 
     def next_issue_number(self) -> int:
         """One more than the highest number among its issues, drafts included."""

@@ -57,7 +57,9 @@ def reader_pages(demo_content, client) -> dict[str, str]:
     from newsletters.models import IssuePage, NewsletterPage, Subscription
 
     reader = Subscription.objects.filter(status=Subscription.Status.PENDING).first().subscriber
-    article = ArticlePage.objects.live().filter(series__newsletter__isnull=False).first()
+    # An article whose series a newsletter is promoted on: it shows that newsletter's promo.
+    promoted = NewsletterPage.objects.exclude(promoted_on=None).values("promoted_on")
+    article = ArticlePage.objects.live().filter(series__in=promoted).first()
     urls = {
         "home": "/",
         "section": SectionPage.objects.live().first().url,

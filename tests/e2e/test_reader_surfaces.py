@@ -29,7 +29,9 @@ def reader_urls(demo_content) -> dict[str, str]:
     from newsletters import tokens
     from newsletters.models import IssuePage, NewsletterPage, Subscription
 
-    article = ArticlePage.objects.live().filter(series__newsletter__isnull=False).first()
+    # An article whose series a newsletter is promoted on: it shows that newsletter's promo.
+    promoted = NewsletterPage.objects.exclude(promoted_on=None).values("promoted_on")
+    article = ArticlePage.objects.live().filter(series__in=promoted).first()
     active = Subscription.objects.filter(status=Subscription.Status.ACTIVE).first()
     pending = Subscription.objects.filter(status=Subscription.Status.PENDING).first()
     return {

@@ -16,8 +16,7 @@ def issue_sent_to(newsletter, readers: int) -> IssuePage:
     issue = IssuePageFactory(parent=newsletter)
     tag = issue.pk
     subscribers = Subscriber.objects.bulk_create(
-        Subscriber(email=f"r{tag}-{n}@example.com", email_hash=f"{tag}-{n}")
-        for n in range(readers)
+        Subscriber(email=f"r{tag}-{n}@example.com", email_hash=f"{tag}-{n}") for n in range(readers)
     )
     deliveries = Delivery.objects.bulk_create(
         Delivery(issue=issue, subscriber=subscriber, status=Delivery.Status.SENT)

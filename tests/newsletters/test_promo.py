@@ -35,7 +35,9 @@ def submit(client, form, address: str, committed):
 
 @pytest.fixture
 def series_article(section, series_newsletter):
-    series = SeriesFactory(name="Coffee vs. Tea", label="CvT", newsletter=series_newsletter)
+    series = SeriesFactory(name="Coffee vs. Tea", label="CvT")
+    series_newsletter.promoted_on.add(series)
+    series_newsletter.save_revision().publish()  # as an editor names the series
     return ArticlePageFactory(parent=section, title="Beans and leaves", series=series)
 
 
@@ -102,9 +104,7 @@ def test_article_in_a_series_with_a_newsletter_promotes_that_newsletter(
 def test_article_without_a_series_newsletter_promotes_the_default_one(
     client, section, newsletter, series_newsletter, plain_article
 ):
-    in_series_without_newsletter = ArticlePageFactory(
-        parent=section, series=SeriesFactory(newsletter=None)
-    )
+    in_series_without_newsletter = ArticlePageFactory(parent=section, series=SeriesFactory())
 
     assert promoted_on(client, plain_article.url) == [newsletter.pk, newsletter.pk]
     assert promoted_on(client, in_series_without_newsletter.url) == [newsletter.pk, newsletter.pk]
