@@ -3,6 +3,7 @@
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from wagtail.models import Site
 
@@ -162,8 +163,6 @@ class TagRssFeed(ArticleFeed):
         return f"{obj.name} — {super().title()}"
 
     def link(self, obj=None):
-        from django.urls import reverse
-
         return reverse("articles:tag", args=[obj.slug])
 
     def description(self, obj=None):

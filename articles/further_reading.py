@@ -7,11 +7,9 @@ from modelcluster.queryset import FakeQuerySet
 FURTHER_READING_SIZE = 3
 
 
-def further_reading(article, size: int = FURTHER_READING_SIZE) -> list:
-    """Up to `size` live articles, never `article` itself, in a fixed number of queries."""
-    from articles.models import ArticlePage
-
-    candidates = ArticlePage.objects.for_listing().exclude(pk=article.pk)
+def further_reading(article, candidates, size: int = FURTHER_READING_SIZE) -> list:
+    """Up to `size` of `candidates` (live articles other than `article`), in a fixed number of
+    queries."""
     # One ranked query whatever the mix, so that the page's query count does not depend on it.
     return list(_ranked(article, _pick_rank(article), candidates)[:size])
 

@@ -10,8 +10,6 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from wagtail.models import Site
 
-from articles.chrome import publication_settings
-
 SHARE_IMAGE_SPEC = "fill-1200x630"
 # As json_script does: nothing in the data can close the <script> element or open a comment.
 SCRIPT_SAFE = str.maketrans({"<": "\\u003C", ">": "\\u003E", "&": "\\u0026"})
@@ -64,10 +62,12 @@ class PageMeta:
         return mark_safe(text.translate(SCRIPT_SAFE))  # noqa: S308 - escaped just above
 
     @classmethod
-    def for_view(cls, request, *, title, description, feeds=(), image=None, noindex=False):
-        """Metadata for a page built by a plain Django view."""
+    def for_view(
+        cls, request, identity, *, title, description, feeds=(), image=None, noindex=False
+    ):
+        """Metadata for a page built by a plain Django view; `identity` is the site's
+        PublicationSettings."""
         site = Site.find_for_request(request)
-        identity = publication_settings(site)
         root_url = site.root_url if site else request.build_absolute_uri("/").rstrip("/")
         meta = cls(
             title=title,
@@ -100,10 +100,10 @@ def site_feeds() -> list[Feed]:
     ]
 
 
-def meta_for_page(page, request) -> PageMeta:
-    """Metadata for a Wagtail page, from its promote fields with sensible fallbacks."""
+def meta_for_page(page, request, identity) -> PageMeta:
+    """Metadata for a Wagtail page, from its promote fields with sensible fallbacks;
+    `identity` is the site's PublicationSettings."""
     site = Site.find_for_request(request) or page.get_site()  # the request caches its site
-    identity = publication_settings(site)
     meta = PageMeta(
         title=page.seo_title or getattr(page, "display_title", page.title),
         site_name=site_name(site),

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from taggit.models import Tag
 
-from articles.models import ArticlePage, Author, Series
+from articles.models import ArticlePage, Author, PublicationSettings, Series
 from articles.models.pages import LISTING_PAGE_SIZE
 from articles.seo import Feed, PageMeta
 
@@ -31,6 +31,7 @@ def author(request, slug):
     articles = ArticlePage.objects.for_listing().filter(article_authors__author=author)
     meta = PageMeta.for_view(
         request,
+        PublicationSettings.for_request(request),
         title=author.name,
         description=author.bio or f"Articles by {author.name}.",
         feeds=_feeds("author", slug, author.name),
@@ -45,6 +46,7 @@ def series(request, slug):
     articles = ArticlePage.objects.for_listing().filter(series=series)
     meta = PageMeta.for_view(
         request,
+        PublicationSettings.for_request(request),
         title=series.name,
         description=series.description or f"The {series.name} series.",
         feeds=_feeds("series", slug, series.name),
@@ -66,6 +68,7 @@ def tag(request, slug):
     articles = ArticlePage.objects.for_listing().filter(tags=tag)
     meta = PageMeta.for_view(
         request,
+        PublicationSettings.for_request(request),
         title=f"Tagged “{tag.name}”",
         description=f"Articles about {tag.name}.",
         feeds=_feeds("tag", slug, tag.name),
@@ -84,6 +87,7 @@ def search(request):
         results = _page_of(request, matches, SEARCH_PAGE_SIZE)
     meta = PageMeta.for_view(
         request,
+        PublicationSettings.for_request(request),
         title=f"Search: {query}" if query else "Search",
         description="Search the outlet's articles.",
         noindex=True,

@@ -16,8 +16,7 @@ from wagtail.log_actions import log
 from newsletters import pausing, publishing
 from newsletters.addresses import canonical_email
 from newsletters.compile import compile_issue
-from newsletters.models import Delivery, IssuePage, IssueSend
-from newsletters.progress import progress_of
+from newsletters.models import Delivery, IssuePage, IssueSend, progress_of
 from newsletters.rendering import render_issue
 from newsletters.suppression import may_email
 from newsletters.tasks import start_workers

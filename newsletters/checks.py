@@ -2,14 +2,13 @@
 
 from django.core.checks import Tags, Warning, register
 from django.db import DatabaseError
+from wagtail.models import Site
 
 
 @register(Tags.security, deploy=True)
 def unsubscribe_links_are_https(app_configs, **kwargs):
     """Gmail and Yahoo expect one-click unsubscribe (RFC 8058) at an https URL; the links in
     every email are built from the site's root URL, which is https only on port 443."""
-    from wagtail.models import Site
-
     try:
         insecure = [site for site in Site.objects.all() if not site.root_url.startswith("https:")]
     except DatabaseError:

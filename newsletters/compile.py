@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from articles.models import ArticlePage
 from newsletters.models import IssueItem, IssuePage
 
 
@@ -16,8 +17,6 @@ def previous_issue(issue: IssuePage) -> IssuePage | None:
 
 def candidates(issue: IssuePage):
     """Live articles matching the rules, published since the previous issue, not featured before."""
-    from articles.models import ArticlePage
-
     newsletter = issue.get_parent().specific
     since = timezone.now() - timedelta(days=newsletter.lookback_days)
     if (previous := previous_issue(issue)) and previous.first_published_at > since:

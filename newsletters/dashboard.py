@@ -10,8 +10,14 @@ from django.utils import timezone
 from wagtail.admin.ui.components import Component
 from wagtail.models import Revision
 
-from newsletters.models import Delivery, IssuePage, IssueSend, NewsletterPage, Subscription
-from newsletters.progress import progress_of
+from newsletters.models import (
+    Delivery,
+    IssuePage,
+    IssueSend,
+    NewsletterPage,
+    Subscription,
+    progress_of,
+)
 
 RECENT = timedelta(days=30)
 WEEK = timedelta(days=7)

@@ -6,7 +6,9 @@ from django.forms.formsets import DELETION_FIELD_NAME
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from articles.forms import PageForm
+from articles.models import ArticlePage
 from newsletters.addresses import MAX_LENGTH, canonical_email
+from newsletters.numbering import issue_number, issue_slug
 
 
 class AddressField(forms.CharField):
@@ -73,8 +75,6 @@ class IssuePageForm(PageForm):
         if slug or self.parent_page is None:
             return slug
         # Emptied while drafting: an issue is addressed by its number, not by its title.
-        from newsletters.models.pages import issue_number, issue_slug
-
         newsletter = self.parent_page.specific
         number = issue_number("", self.data.get("title", "")) or newsletter.next_issue_number()
         return issue_slug(number)
@@ -83,8 +83,6 @@ class IssuePageForm(PageForm):
         cleaned = super().clean()
         if self.is_deferred_validation:  # saving a draft: anything goes
             return cleaned
-        from articles.models import ArticlePage
-
         items = self.formsets.get("items")
         if items is None or not items.is_valid():
             return cleaned  # the formset reports its own errors

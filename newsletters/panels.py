@@ -2,6 +2,9 @@
 editors can do)."""
 
 from wagtail.admin.panels import InlinePanel, Panel
+from wagtail.models import Page
+
+from newsletters.forms import IssueItemForm
 
 
 class DeliveryPanel(Panel):
@@ -9,12 +12,10 @@ class DeliveryPanel(Panel):
         template_name = "newsletters/admin/delivery_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from newsletters.progress import progress_of  # the models import this module
-
             context = super().get_context_data(parent_context)
             issue = self.instance
             context["issue"] = issue
-            context["progress"] = progress_of(issue) if issue.pk else None
+            context["progress"] = issue.delivery_progress() if issue.pk else None
             return context
 
 
@@ -22,8 +23,6 @@ class IssueItemsPanel(InlinePanel):
     """The issue's articles, each headed by its article's title rather than "Article 3"."""
 
     def get_form_options(self):
-        from newsletters.forms import IssueItemForm
-
         options = super().get_form_options()
         options["formsets"][self.relation_name]["form"] = IssueItemForm
         return options
@@ -35,8 +34,6 @@ class IssueItemsPanel(InlinePanel):
             super().__init__(**kwargs)
             if self.form is None:
                 return
-            from wagtail.models import Page
-
             chosen = {child: child.form["article"].value() for child in self.children}
             titles = dict(
                 Page.objects.filter(pk__in=[pk for pk in chosen.values() if pk]).values_list(

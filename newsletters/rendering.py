@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from wagtail.rich_text import expand_db_html
 
+from articles.models import ArticlePage
 from newsletters import tokens
 
 UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
@@ -193,8 +194,6 @@ def issue_items(issue) -> list[EmailItem]:
     An article without a hero image of its own has no picture: the site's generic share card
     would only repeat the masthead.
     """
-    from articles.models import ArticlePage
-
     chosen = [(item.article_id, item.blurb) for item in issue.items.all()]
     articles = ArticlePage.objects.for_listing().in_bulk([pk for pk, _ in chosen])
     items = []

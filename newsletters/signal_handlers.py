@@ -9,7 +9,7 @@ from wagtail.signals import init_new_page, page_published
 
 from newsletters.ledger import open_send
 from newsletters.models import FeedbackEvent, IssuePage, IssueSend, NewsletterPage, Subscriber
-from newsletters.models.pages import issue_slug
+from newsletters.numbering import issue_slug
 from newsletters.tasks import start_workers
 
 

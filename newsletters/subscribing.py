@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,13 +16,36 @@ from django.utils import timezone
 
 from newsletters import tokens
 from newsletters.addresses import canonical_email
-from newsletters.models import NewsletterPage, SignupAttempt, Subscriber, Subscription, Suppression
+from newsletters.models import (
+    NewsletterPage,
+    SignupAttempt,
+    Subscriber,
+    SubscriberMerge,
+    Subscription,
+    Suppression,
+)
 from newsletters.rendering import CSS_INLINER
 from newsletters.suppression import lift_after_opt_in, may_email
 
 logger = logging.getLogger(__name__)
 
 Status = Subscription.Status
+
+
+def subscriber_for(purpose: str, token: str):
+    """The subscriber a valid, unrevoked token names; BadToken otherwise."""
+    claims = tokens.read(purpose, token)
+    subscriber = Subscriber.objects.filter(pk=claims.subscriber_id).first()
+    if subscriber is not None and subscriber.token_version == claims.version:
+        return subscriber, claims
+    if subscriber is None:
+        # Mailed to a spelling of a mailbox that was later merged into another subscriber.
+        merge = SubscriberMerge.objects.filter(
+            merged_id=claims.subscriber_id, merged_token_version=claims.version
+        ).select_related("into")
+        if merge := merge.first():
+            return merge.into, claims
+    raise tokens.BadToken("Revoked token")
 
 
 def ip_hash(ip: str) -> str:
@@ -40,14 +64,24 @@ def signup_retry_after(ip: str) -> int:
     return 0
 
 
-def request_subscription(email: str, newsletter_ids: list[int], source: str) -> None:
-    """Record pending subscriptions and mail a confirmation link, unless one went out lately.
+@dataclass(frozen=True)
+class ConfirmationDue:
+    """A confirmation email to send (tasks.send_confirmation), once the request is committed."""
+
+    subscriber_id: int
+    newsletter_ids: list[int]
+
+
+def request_subscription(
+    email: str, newsletter_ids: list[int], source: str
+) -> ConfirmationDue | None:
+    """Record pending subscriptions; the confirmation email due, unless one went out lately.
 
     Says nothing about whether the address was known: the caller shows the same page either way.
     """
     email = canonical_email(email)
     if not may_email(email, opting_in=True):
-        return  # bounced or complained: nothing is written and nothing is sent
+        return None  # bounced or complained: nothing is written and nothing is sent
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.get_or_create(email=email)
         wanted = []
@@ -62,8 +96,8 @@ def request_subscription(email: str, newsletter_ids: list[int], source: str) -> 
             if subscription.status != Status.ACTIVE:
                 wanted.append(newsletter_id)
         if not wanted or not claim_confirmation_slot(subscriber):
-            return
-        transaction.on_commit(lambda: enqueue_confirmation(subscriber.pk, wanted))
+            return None
+    return ConfirmationDue(subscriber.pk, wanted)
 
 
 def claim_confirmation_slot(subscriber: Subscriber) -> bool:
@@ -73,12 +107,6 @@ def claim_confirmation_slot(subscriber: Subscriber) -> bool:
     due = Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lt=cutoff)
     # One conditional UPDATE: of two requests at once, only one finds the slot free.
     return bool(Subscriber.objects.filter(due, pk=subscriber.pk).update(confirmation_sent_at=now))
-
-
-def enqueue_confirmation(subscriber_id: int, newsletter_ids: list[int]) -> None:
-    from newsletters.tasks import send_confirmation
-
-    send_confirmation.enqueue(subscriber_id, newsletter_ids)
 
 
 def send_confirmation_email(subscriber_id: int, newsletter_ids: list[int]) -> None:

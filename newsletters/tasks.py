@@ -7,18 +7,17 @@ the scheduler's sweep enqueues delivery again for any issue with rows still due.
 from django.conf import settings
 from django_tasks import task
 
+from newsletters.delivery import deliver
+from newsletters.subscribing import send_confirmation_email
+
 
 @task()
 def deliver_issue(issue_id: int) -> str:
-    from newsletters.delivery import deliver
-
     return deliver(issue_id)
 
 
 @task()
 def send_confirmation(subscriber_id: int, newsletter_ids: list[int]) -> None:
-    from newsletters.subscribing import send_confirmation_email
-
     send_confirmation_email(subscriber_id, newsletter_ids)
 
 

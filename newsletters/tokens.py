@@ -57,21 +57,3 @@ def read(purpose: str, token: str) -> TokenClaims:
         raise BadToken("Malformed token")
     newsletter_id = payload[2] if len(payload) == 3 else None
     return TokenClaims(subscriber_id=payload[0], version=payload[1], newsletter_id=newsletter_id)
-
-
-def subscriber_for(purpose: str, token: str):
-    """The subscriber a valid, unrevoked token names; BadToken otherwise."""
-    from newsletters.models import Subscriber, SubscriberMerge
-
-    claims = read(purpose, token)
-    subscriber = Subscriber.objects.filter(pk=claims.subscriber_id).first()
-    if subscriber is not None and subscriber.token_version == claims.version:
-        return subscriber, claims
-    if subscriber is None:
-        # Mailed to a spelling of a mailbox that was later merged into another subscriber.
-        merge = SubscriberMerge.objects.filter(
-            merged_id=claims.subscriber_id, merged_token_version=claims.version
-        ).select_related("into")
-        if merge := merge.first():
-            return merge.into, claims
-    raise BadToken("Revoked token")

@@ -7,21 +7,24 @@ a POST from the page's button (or, for unsubscribe, the RFC 8058 one-click POST)
 
 import functools
 
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from articles.models import PublicationSettings
 from articles.seo import PageMeta
-from newsletters import subscribing, tokens
+from newsletters import subscribing, tasks, tokens
 from newsletters.forms import PreferencesForm, SubscribeForm
 from newsletters.models import NewsletterPage, Subscription
 from outlet.client_address import client_address
 
 
 def _meta(request, title):
-    return PageMeta.for_view(request, title=title, description="", noindex=True)
+    identity = PublicationSettings.for_request(request)
+    return PageMeta.for_view(request, identity, title=title, description="", noindex=True)
 
 
 def _render(request, template, title, status=200, **context):
@@ -48,7 +51,7 @@ def email_link(purpose: str):
         @functools.wraps(view)
         def wrapper(request, token):
             try:
-                subscriber, claims = tokens.subscriber_for(purpose, token)
+                subscriber, claims = subscribing.subscriber_for(purpose, token)
             except tokens.BadToken:
                 return _bad_link(request)
             return view(request, subscriber, claims)
@@ -90,9 +93,14 @@ def subscribe(request):
             form=form,
         )
     source = form.cleaned_data["source"] or request.headers.get("Referer", "")[:255]
-    subscribing.request_subscription(
+    due = subscribing.request_subscription(
         form.cleaned_data["email"], form.cleaned_data["newsletters"], source
     )
+    if due is not None:
+        # After the commit, so that the worker finds the subscriber it is asked to mail.
+        transaction.on_commit(
+            lambda: tasks.send_confirmation.enqueue(due.subscriber_id, due.newsletter_ids)
+        )
     return HttpResponseRedirect(reverse("newsletters:check_inbox"))
 
 

@@ -26,6 +26,7 @@ from articles.blocks import ArticleStoryBlock
 from articles.forms import PageForm
 from articles.further_reading import further_reading
 from articles.models.previews import FramedPreviewMixin
+from articles.models.settings import PublicationSettings
 from articles.models.snippets import Series
 from articles.reading_time import count_words, reading_minutes
 from articles.seo import (
@@ -65,7 +66,8 @@ class MetadataMixin:
     """Puts the page's <head> metadata (PageMeta) in its template context as `meta`."""
 
     def get_meta(self, request):
-        return meta_for_page(self, request)
+        site = Site.find_for_request(request) or self.get_site()
+        return meta_for_page(self, request, PublicationSettings.remembered(site))
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -358,12 +360,16 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         url = context["meta"].canonical_url
-        context["further_reading"] = further_reading(self)
+        context["further_reading"] = self.further_reading()
         context["tags"] = self.tag_list
         context["share_url"] = url
         context["share_links"] = share_links(url, self.display_title)
         context["share_qr"] = qr_code_svg(url, self.display_title)
         return context
+
+    def further_reading(self) -> list:
+        """Editor picks, then shared series and tags, then the latest (see further_reading)."""
+        return further_reading(self, ArticlePage.objects.for_listing().exclude(pk=self.pk))
 
     def get_meta(self, request):
         meta = super().get_meta(request)

@@ -3,6 +3,9 @@
 from django.db import models
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Site
+
+from outlet.page_cache import remember
 
 
 @register_setting(icon="site")
@@ -35,3 +38,17 @@ class PublicationSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "publication settings"
+
+    @classmethod
+    def remembered(cls, site: Site | None) -> "PublicationSettings":
+        """The site's settings, kept with the page cache (an empty set for no site)."""
+        if site is None:
+            return cls()
+        return remember(
+            f"publication:{site.pk}",
+            lambda: cls.objects.select_related("default_share_image").get_or_create(site=site)[0],
+        )
+
+    @classmethod
+    def for_request(cls, request) -> "PublicationSettings":
+        return cls.remembered(Site.find_for_request(request))

@@ -1,4 +1,11 @@
-from newsletters.models.delivery import Delivery, FeedbackEvent, IssueSend, SendRateWindow
+from newsletters.models.delivery import (
+    Delivery,
+    DeliveryProgress,
+    FeedbackEvent,
+    IssueSend,
+    SendRateWindow,
+    progress_of,
+)
 from newsletters.models.pages import IssueItem, IssuePage, NewsletterIndexPage, NewsletterPage
 from newsletters.models.subscribers import (
     SignupAttempt,
@@ -12,6 +19,7 @@ from newsletters.models.subscribers import (
 
 __all__ = [
     "Delivery",
+    "DeliveryProgress",
     "FeedbackEvent",
     "IssueItem",
     "IssuePage",
@@ -26,4 +34,5 @@ __all__ = [
     "Suppression",
     "email_hash",
     "normalize_email",
+    "progress_of",
 ]

@@ -1,7 +1,5 @@
 """The newsletters readers subscribe to, and the issues editors compile and send."""
 
-import re
-
 from csp.constants import SELF, UNSAFE_INLINE
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -20,21 +18,12 @@ from articles.forms import PageForm
 from articles.models.pages import FeedRoutesMixin, MetadataMixin
 from articles.models.previews import FramedPreviewMixin
 from newsletters.forms import IssuePageForm
+from newsletters.models.delivery import DeliveryProgress, progress_of
+from newsletters.numbering import issue_number
 from newsletters.panels import DeliveryPanel, IssueItemsPanel
+from newsletters.rendering import issue_items, render_issue
 
 INTRO_FEATURES = ["bold", "italic", "link", "ol", "ul"]
-ISSUE_SLUG = re.compile(r"^no-(\d+)$")
-ISSUE_TITLE = re.compile(r"\bNo\.\s*(\d+)\s*$")
-
-
-def issue_number(slug: str, title: str) -> int | None:
-    """The number of an issue, from its slug ("no-5") or else its title ("…, No. 5")."""
-    match = ISSUE_SLUG.match(slug or "") or ISSUE_TITLE.search(title or "")
-    return int(match.group(1)) if match else None
-
-
-def issue_slug(number: int) -> str:
-    return f"no-{number}"
 
 
 class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
@@ -210,9 +199,10 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
     def newsletter(self) -> NewsletterPage:
         return self.get_parent().specific
 
-    def get_context(self, request, *args, **kwargs):
-        from newsletters.rendering import issue_items
+    def delivery_progress(self) -> DeliveryProgress:
+        return progress_of(self)
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["newsletter"] = self.newsletter
         context["items"] = issue_items(self)
@@ -232,8 +222,6 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
         return self.framed_for_admin(self.serve_email_preview)(request, mode_name)
 
     def serve_email_preview(self, request, mode_name):
-        from newsletters.rendering import render_issue
-
         rendered = render_issue(self, preview=True)
         if mode_name == "email-text":
             return HttpResponse(rendered.text, content_type="text/plain; charset=utf-8")

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 import pytest
 from wagtail.models import PageViewRestriction
 
-from articles.further_reading import further_reading
 from articles.models import ArticlePage, ArticlePageRelated
 from tests.factories import ArticlePageFactory, SeriesFactory
 from tests.reader import card_titles, read, section_headed
@@ -30,14 +29,14 @@ def test_editor_picks_come_first_in_their_order(make):
     make("Newest unrelated")
     article = make("Subject", related=[second, first])
 
-    assert titles(further_reading(article)) == ["Pick two", "Pick one", "Newest unrelated"]
+    assert titles(article.further_reading()) == ["Pick two", "Pick one", "Newest unrelated"]
 
 
 def test_only_three_picks_are_shown_when_an_editor_picks_more(make):
     picks = [make(f"Pick {n}") for n in range(4)]
     article = make("Subject", related=picks)
 
-    assert titles(further_reading(article)) == ["Pick 0", "Pick 1", "Pick 2"]
+    assert titles(article.further_reading()) == ["Pick 0", "Pick 1", "Pick 2"]
 
 
 def test_same_series_comes_before_shared_tags(make):
@@ -46,7 +45,7 @@ def test_same_series_comes_before_shared_tags(make):
     make("Shares a tag, newer", tags=["trade"])
     article = make("Subject", series=series, tags=["trade"])
 
-    assert titles(further_reading(article))[:2] == ["Same series, no tags", "Shares a tag, newer"]
+    assert titles(article.further_reading())[:2] == ["Same series, no tags", "Shares a tag, newer"]
 
 
 def test_more_shared_tags_rank_higher_than_fewer(make):
@@ -54,7 +53,7 @@ def test_more_shared_tags_rank_higher_than_fewer(make):
     make("Shares one tag, newer", tags=["trade"])
     article = make("Subject", tags=["trade", "chips", "ports"])
 
-    assert titles(further_reading(article))[:2] == ["Shares two tags", "Shares one tag, newer"]
+    assert titles(article.further_reading())[:2] == ["Shares two tags", "Shares one tag, newer"]
 
 
 def test_picks_come_before_series_and_tags(make):
@@ -63,7 +62,7 @@ def test_picks_come_before_series_and_tags(make):
     pick = make("Unrelated pick")
     article = make("Subject", series=series, tags=["trade"], related=[pick])
 
-    assert titles(further_reading(article))[:2] == ["Unrelated pick", "Same series"]
+    assert titles(article.further_reading())[:2] == ["Unrelated pick", "Same series"]
 
 
 def test_recency_pads_what_relations_leave_empty(make):
@@ -73,7 +72,7 @@ def test_recency_pads_what_relations_leave_empty(make):
     article = make("Subject", tags=["x"])
     make("Most recent")
 
-    assert titles(further_reading(article)) == [
+    assert titles(article.further_reading()) == [
         "Shares a tag but is ancient",
         "Most recent",
         "Recent",
@@ -87,7 +86,7 @@ def test_never_offers_the_article_itself(make):
     article = ArticlePage.objects.get(pk=article.pk)
     assert [pick.article_id for pick in article.related_picks.all()] == [article.pk]
 
-    assert titles(further_reading(article)) == ["Other"]
+    assert titles(article.further_reading()) == ["Other"]
 
 
 def test_never_offers_drafts_or_private_pages_even_when_picked(make):
@@ -99,7 +98,7 @@ def test_never_offers_drafts_or_private_pages_even_when_picked(make):
     make("Live and related", tags=["trade"])
     article = make("Subject", tags=["trade"], related=[draft, private])
 
-    assert titles(further_reading(article)) == ["Live and related"]
+    assert titles(article.further_reading()) == ["Live and related"]
 
 
 def test_a_repeated_pick_is_shown_once(make):
@@ -107,7 +106,7 @@ def test_a_repeated_pick_is_shown_once(make):
     make("Filler")
     article = make("Subject", related=[pick, pick])
 
-    assert titles(further_reading(article)) == ["Pick", "Filler"]
+    assert titles(article.further_reading()) == ["Pick", "Filler"]
 
 
 def test_always_at_most_three(make):
@@ -116,13 +115,13 @@ def test_always_at_most_three(make):
         make(f"Related {n}", series=series, tags=["trade"])
     article = make("Subject", series=series, tags=["trade"])
 
-    assert len(further_reading(article)) == 3
+    assert len(article.further_reading()) == 3
 
 
 def test_an_only_article_has_no_further_reading(client, make):
     article = make("Alone")
 
-    assert further_reading(article) == []
+    assert article.further_reading() == []
     soup = read(client, article.url)
     assert "Further reading" not in soup.get_text()
 

@@ -20,8 +20,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from newsletters.models import Delivery, IssuePage, IssueSend
-from newsletters.progress import progress_of
+from newsletters.models import Delivery, IssuePage, IssueSend, progress_of
 from newsletters.sweep import sweep
 from tests.newsletters.delivery_fixtures import (
     DATABASE_TASKS,
