@@ -12,6 +12,7 @@ from django.core.files.images import ImageFile
 from PIL import Image as PillowImage
 from PIL import ImageDraw, ImageFont
 from wagtail.images import get_image_model
+from wagtail.utils.file import hash_filelike
 
 HERO_SIZE = (1600, 900)
 PORTRAIT_SIZE = (480, 480)
@@ -190,6 +191,7 @@ def store_image(
     draw().save(buffer, format="PNG")
     image = Image(title=title, description=description)
     image.file = ImageFile(buffer, name=filename)
-    image._set_image_file_metadata()
+    image.file_size = image.file.size
+    image.file_hash = hash_filelike(buffer)  # as Wagtail's upload form records them
     image.save()
     return image, True

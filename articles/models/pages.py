@@ -159,18 +159,24 @@ class FeedRoutesMixin(RoutablePageMixin):
 
 
 class ArticleRoutingMixin:
-    """Serves a section's article in one query, with what its page shows of series and image."""
+    """Serves a section's article in two queries: the page with its series and image, then its
+    authors with their photos."""
 
     def route(self, request, path_components):
         if len(path_components) == 1:
+            authors = ArticlePageAuthor.objects.select_related("author__photo")
             article = (
                 ArticlePage.objects.child_of(self)
                 .select_related("series", "hero_image")
+                .prefetch_related(Prefetch("article_authors", queryset=authors))
                 .filter(slug=path_components[0])
                 .first()
             )
             if article is not None:
-                article._cached_parent_obj = self  # as Wagtail's own routing does
+                # Wagtail's own routing hands each page its parent this way (Page.route), and
+                # treebeard's get_parent() reads it: no public API does. If it stopped working,
+                # tests/articles/test_query_counts.py would count one query more.
+                article._cached_parent_obj = self
                 return article.route(request, [])
         return super().route(request, path_components)
 
@@ -347,10 +353,9 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
 
     @cached_property
     def authors(self):
-        links = self.article_authors.all()
-        if links._result_cache is None:  # not prefetched by a listing: one query, with photos
-            links = links.select_related("author__photo")
-        return [link.author for link in links]
+        """The authors in order: prefetched by listings and by routing (see
+        ArticleRoutingMixin), else looked up here."""
+        return [link.author for link in self.article_authors.all()]
 
     @cached_property
     def tag_list(self) -> list:

@@ -218,3 +218,21 @@ def test_section_author_series_and_tag_feeds_do_not_grow_with_their_entries(clie
                 grown[many] = message
 
     assert not grown, "\n\n".join(f"{url}: {message}" for url, message in grown.items())
+
+
+def test_an_article_routed_from_its_section_knows_its_parent_and_authors(rf, section, pool):
+    """Routing hands the article its section and its authors with their photos: asking for
+    them costs nothing more (this leans on Wagtail's own `_cached_parent_obj`)."""
+    from tests.factories import ArticlePageFactory
+
+    article = ArticlePageFactory(parent=section, slug="routed")
+    request = rf.get(article.url)
+
+    routed = section.route(request, ["routed"]).page
+    with CaptureQueriesContext(connection) as queries:
+        parent = routed.get_parent()
+        photos = [author.photo for author in routed.authors]
+
+    assert parent.pk == section.pk
+    assert len(photos) == len(article.authors)
+    assert len(queries) == 0, [query["sql"] for query in queries]
