@@ -5,8 +5,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from newsletters.delivery import claimable, finish_if_done
-from newsletters.models import Delivery, IssueSend, SignupAttempt
+from newsletters.delivery import claimable_ids, finish_if_done
+from newsletters.models import IssueSend, SignupAttempt
 from newsletters.tasks import deliver_issue
 
 
@@ -20,7 +20,7 @@ def sweep() -> list[int]:
     ):
         if finish_if_done(issue_id):
             continue
-        if Delivery.objects.filter(claimable(now), issue_id=issue_id).exists():
+        if claimable_ids(issue_id, now, 1, lock=False):
             deliver_issue.enqueue(issue_id)
             enqueued.append(issue_id)
     forget_old_signup_attempts(now)

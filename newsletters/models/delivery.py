@@ -83,9 +83,18 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue", "subscriber"], name="one_delivery_per_issue")
         ]
+        # The claim looks for an issue's due rows and its rows whose lease ran out: partial
+        # indexes hold just those, and stay small however many rows were sent.
         indexes = [
-            models.Index(fields=["issue", "status", "next_attempt_at"]),
-            models.Index(fields=["status", "claimed_until"]),
+            models.Index(
+                fields=["issue", "id"], condition=models.Q(status="pending"), name="delivery_due"
+            ),
+            models.Index(
+                fields=["issue", "claimed_until"],
+                condition=models.Q(status="sending"),
+                name="delivery_leased",
+            ),
+            models.Index(fields=["issue", "status"], name="delivery_issue_status"),
             models.Index(fields=["message_id"], name="delivery_message_id"),
         ]
 

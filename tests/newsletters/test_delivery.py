@@ -397,3 +397,47 @@ def test_a_server_that_refuses_our_sender_bounces_no_one(
 
     assert_each_mailed_once(sink, emails)
     assert ledger(issue) == {Status.SENT: 60}
+
+
+def test_the_ledger_is_written_by_the_database_in_one_statement(newsletter):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from newsletters.ledger import create_ledger
+
+    add_subscribers(newsletter, 300)
+    add_subscribers(newsletter, 5, prefix="pending", status=Subscription.Status.PENDING)
+    issue = make_issue(newsletter)
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = create_ledger(issue.pk, newsletter.pk)
+
+    assert rows == 300 == Delivery.objects.filter(issue=issue, status=Status.PENDING).count()
+    assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT INTO")
+    fresh = Delivery.objects.filter(issue=issue).first()
+    assert (fresh.attempts, fresh.claim_token, fresh.uncertain) == (0, "", False)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_reader_who_leaves_is_not_mailed_once_the_next_few_messages_have_gone(
+    mail_to_sink, newsletter
+):
+    """The bound on how late an unsubscribe is honoured: readers are checked RECHECK_EVERY at a
+    time, just before their messages go out."""
+    from newsletters.delivery import RECHECK_EVERY
+    from newsletters.subscribing import unsubscribe
+
+    sink = mail_to_sink
+    emails = add_subscribers(newsletter, 40)
+    issue = make_issue(newsletter)
+    # Leaves while the 1st message is with the server: the next check comes before message
+    # RECHECK_EVERY + 1, and every reader from there on who has left is skipped.
+    leaver = emails[RECHECK_EVERY]
+    sink.hooks[1] = lambda: unsubscribe(Subscriber.objects.get(email=leaver), [newsletter.pk])
+
+    with override_settings(DELIVERY_BATCH_SIZE=40):
+        publish(issue)
+
+    assert leaver not in sink.counts()
+    assert Delivery.objects.get(issue=issue, subscriber__email=leaver).status == Status.SKIPPED
+    assert len(sink.counts()) == 39

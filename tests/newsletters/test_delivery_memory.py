@@ -83,7 +83,6 @@ def resident(field):
             return int(line.split()[1]) * 1024
 
 warm_issue, warm_newsletter, issue, newsletter = map(int, sys.argv[1:])
-ledger.LEDGER_CHUNK = 500
 ledger.create_ledger(warm_issue, warm_newsletter)  # load and fill everything once
 Delivery.objects.filter(issue_id=warm_issue).delete()
 gc.collect()
