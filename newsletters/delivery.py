@@ -11,10 +11,12 @@ import logging
 import smtplib
 import uuid
 from datetime import timedelta
+from email.utils import parseaddr
 
 from anymail.exceptions import AnymailError
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
@@ -23,7 +25,7 @@ from newsletters import pausing
 from newsletters.bounces import return_path
 from newsletters.models import Delivery, IssuePage, IssueSend, Subscription, Suppression
 from newsletters.outcomes import NotTheReadersFault, Outcome, Verdict, classify
-from newsletters.rendering import RenderedIssue, render_issue
+from newsletters.rendering import RenderedIssue, WireMessage, render_issue
 from newsletters.suppression import suppress
 from newsletters.throttle import Throttle
 
@@ -120,11 +122,21 @@ class BatchSender:
     """Sends one claimed batch over one connection (SMTP, or a provider's API), reconnecting
     when it must, at the pace the shared send-rate limits allow."""
 
-    def __init__(self, rendered: RenderedIssue, token: str, throttle: Throttle):
+    def __init__(
+        self,
+        rendered: RenderedIssue,
+        token: str,
+        throttle: Throttle,
+        wire: WireMessage | None = None,
+    ):
         self.rendered = rendered
         self.token = token
         self.throttle = throttle
         self.connection = get_connection()
+        # Django's SMTP backend keeps its smtplib connection as `connection`: the serialized
+        # issue (`wire`) goes straight to it; any other backend gets an EmailMessage.
+        self.wire = wire if isinstance(self.connection, SmtpBackend) else None
+        self.sender = parseaddr(rendered.from_email)[1]
         # Over SMTP, bounces come back to a Return-Path of their own (see newsletters.bounces);
         # providers report them by webhook.
         self.verp = not settings.EMAIL_PROVIDER
@@ -176,12 +188,8 @@ class BatchSender:
             self.connection.close()
 
     def send_one(self, row: Delivery) -> None:
-        message = self.rendered.message_for(row.subscriber, connection=self.connection)
-        if self.verp and (envelope := return_path(row.pk)):
-            message.extra_headers["From"] = message.from_email
-            message.from_email = envelope
         try:
-            self.connection.send_messages([message])
+            message_id, provider_id = self.transmit(row)
         except smtplib.SMTPSenderRefused as error:
             # About us (a relay misconfigured, a rate limit), never about this reader.
             detail = classify(error).detail
@@ -190,16 +198,34 @@ class BatchSender:
             self.failed(row, classify(error))
             return
         self.throttle.went_well()
-        status = getattr(message, "anymail_status", None)
         record(
             row,
             self.token,
             status=Status.SENT,
             sent_at=timezone.now(),
-            message_id=message.extra_headers["Message-ID"],
-            provider_message_id=(status.message_id or "") if status else "",
+            message_id=message_id,
+            provider_message_id=provider_id,
             last_error="",
         )
+
+    def transmit(self, row: Delivery) -> tuple[str, str]:
+        """Send the row's email: its Message-ID, and the provider's id for it if any."""
+        address = row.subscriber.email
+        envelope = return_path(row.pk) if self.verp else None
+        if self.wire is not None and address.isascii():
+            # Over SMTP, the issue serialized once, this reader's parts replaced.
+            message_id, data = self.wire.for_reader(
+                address, self.rendered.personal_links(row.subscriber)
+            )
+            self.connection.connection.sendmail(envelope or self.sender, [address], data)
+            return message_id, ""
+        message = self.rendered.message_for(row.subscriber, connection=self.connection)
+        if envelope:
+            message.extra_headers["From"] = message.from_email
+            message.from_email = envelope
+        self.connection.send_messages([message])
+        status = getattr(message, "anymail_status", None)
+        return message.extra_headers["Message-ID"], (status and status.message_id) or ""
 
     def failed(self, row: Delivery, outcome: Outcome) -> None:
         if outcome.reconnect:
@@ -250,6 +276,7 @@ def deliver(issue_id: int) -> str:
     """Send every due row of an issue, batch by batch; returns why it stopped."""
     issue = IssuePage.objects.get(pk=issue_id)
     rendered = render_issue(issue)
+    wire = rendered.wire()
     throttle = Throttle()
     while True:
         if pausing.is_paused(issue_id):
@@ -258,7 +285,7 @@ def deliver(issue_id: int) -> str:
         if not rows:
             finish_if_done(issue_id)
             return "done"
-        sender = BatchSender(rendered, token, throttle)
+        sender = BatchSender(rendered, token, throttle, wire)
         if not sender.send(rows):
             return "waiting"  # the sweep tries again
         IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).exclude(

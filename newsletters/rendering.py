@@ -5,10 +5,11 @@ their token (unsubscribe, preferences) and the Message-ID change, substituted in
 pre-rendered text rather than rendered again.
 """
 
+import email.policy
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from html import unescape
 
 import css_inline
@@ -81,24 +82,118 @@ class RenderedIssue:
 
     def message_for(self, subscriber, *, subject_prefix: str = "", connection=None):
         """The email for one subscriber, with their links and a Message-ID of its own."""
-        links = self.personal_links(subscriber)
+        return self.message(
+            subscriber.email,
+            self.personal_links(subscriber),
+            make_msgid(domain=self.message_domain),
+            subject_prefix=subject_prefix,
+            connection=connection,
+        )
+
+    def message(
+        self,
+        to: str,
+        links: dict[str, str],
+        message_id: str,
+        *,
+        date: str | None = None,
+        subject_prefix: str = "",
+        connection=None,
+    ) -> EmailMultiAlternatives:
+        """The email to `to` with `links` in place of the placeholders."""
         html, text = with_links(self.html, self.text, links)
+        headers = {
+            "List-Id": self.list_id,
+            "List-Unsubscribe": f"<{links[UNSUBSCRIBE_URL]}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": message_id,
+        }
+        if date is not None:
+            headers["Date"] = date
         message = EmailMultiAlternatives(
             subject=subject_prefix + self.subject,
             body=text,
             from_email=self.from_email,
-            to=[subscriber.email],
+            to=[to],
             reply_to=[self.reply_to] if self.reply_to else None,
-            headers={
-                "List-Id": self.list_id,
-                "List-Unsubscribe": f"<{links[UNSUBSCRIBE_URL]}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "Message-ID": make_msgid(domain=self.message_domain),
-            },
+            headers=headers,
             connection=connection,
         )
         message.attach_alternative(html, "text/html")
         return message
+
+    def wire(self) -> "WireMessage | None":
+        """The email serialized once for every reader (see WireMessage); None when its
+        encoding would not let each reader's parts be put in by replacement."""
+        stand_ins = {UNSUBSCRIBE_URL: UNSUBSCRIBE_URL, PREFERENCES_URL: PREFERENCES_URL}
+        message = self.message(WIRE_TO, stand_ins, WIRE_MESSAGE_ID, date=WIRE_DATE)
+        head, _, body = message.message().as_bytes(linesep="\r\n").partition(CRLF * 2)
+        # Bodies are 8bit unless a line is too long for SMTP, then quoted-printable, which
+        # may break a link across lines; and a reader's link lengthens the line it is on.
+        if b"quoted-printable" in body or b"base64" in body:
+            return None
+        if any(len(line) > SMTP_LINE_LIMIT - LINK_ALLOWANCE for line in body.split(CRLF)):
+            return None
+        lines = head.split(CRLF)
+        personal = {
+            index: line.decode().split(": ", 1)
+            for index, line in enumerate(lines)
+            if any(stand_in in line for stand_in in WIRE_STAND_INS)
+        }
+        found = b"".join(lines[index] for index in personal) + body
+        if [found.count(stand_in) for stand_in in WIRE_STAND_INS[:3]] != [1, 1, 1]:
+            return None
+        return WireMessage(lines, personal, CRLF * 2 + body, self.message_domain)
+
+
+CRLF = b"\r\n"
+SMTP_LINE_LIMIT = 998
+LINK_ALLOWANCE = 256
+# Email headers folded as the message serializes them (Django's messages use this policy).
+HEADER_POLICY = email.policy.compat32.clone(linesep="\r\n")
+# Stand-ins in an issue serialized once, each replaced per reader: plain ASCII that headers
+# carry as they are and 8bit bodies unchanged.
+WIRE_TO = "reader@recipient.invalid"
+WIRE_MESSAGE_ID = "<message-id@recipient.invalid>"
+WIRE_DATE = "Thu, 01 Jan 1970 00:00:00 -0000"
+WIRE_STAND_INS = [
+    stand_in.encode()
+    for stand_in in (WIRE_TO, WIRE_MESSAGE_ID, WIRE_DATE, UNSUBSCRIBE_URL, PREFERENCES_URL)
+]
+
+
+@dataclass(frozen=True)
+class WireMessage:
+    """An issue's email as the bytes that go over SMTP, serialized once.
+
+    Per reader, the headers that carry their address, Message-ID, Date and unsubscribe link
+    are folded again with those values, and the links in the body are replaced: exactly what
+    serializing the whole message for each reader would give, for a fraction of the work.
+    """
+
+    head: list[bytes]
+    personal: dict[int, list[str]]  # header line index -> [name, value with stand-ins]
+    body: bytes
+    message_domain: str
+
+    def for_reader(self, to: str, links: dict[str, str]) -> tuple[str, bytes]:
+        """(Message-ID, bytes) of the email to `to` with its links."""
+        message_id = make_msgid(domain=self.message_domain)
+        values = {
+            WIRE_TO: to,
+            WIRE_MESSAGE_ID: message_id,
+            WIRE_DATE: formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
+            **links,
+        }
+        head = list(self.head)
+        for index, (name, value) in self.personal.items():
+            for stand_in, real in values.items():
+                value = value.replace(stand_in, real)
+            head[index] = HEADER_POLICY.fold(name, value).encode("ascii").removesuffix(CRLF)
+        body = self.body
+        for placeholder in (UNSUBSCRIBE_URL, PREFERENCES_URL):
+            body = body.replace(placeholder.encode(), links[placeholder].encode("ascii"))
+        return message_id, CRLF.join(head) + body
 
 
 def render_issue(issue, *, preview: bool = False) -> RenderedIssue:

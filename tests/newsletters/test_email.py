@@ -1,14 +1,17 @@
 """The issue email as subscribers receive it, parsed back; and a link scanner that clicks it all."""
 
+import email
+import email.policy
 import re
 from datetime import UTC
 
 import pytest
 from bs4 import BeautifulSoup
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import dateformat, timezone
 
 from articles.models import PublicationSettings
+from newsletters import tokens
 from newsletters.models import Delivery
 from newsletters.rendering import GMAIL_CLIP_BYTES, issue_label, render_issue
 from tests.factories import ArticlePageFactory, AuthorFactory, ImageFactory
@@ -24,6 +27,7 @@ from tests.newsletters.conftest import (
     text_part,
 )
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db
 
@@ -374,3 +378,69 @@ def test_the_confirmation_email_wears_the_issue_frame(signup, mailbox):
     assert button.get_text() == "Confirm my subscription"
     assert "background: #a8261b" in button["style"]
     assert "prefers-color-scheme: dark" in soup.find("style").get_text()
+
+
+def wire_and_expected(rendered, reader):
+    """What the issue serialized once gives `reader`, and what serializing their email whole
+    would have given, with the same Message-ID, Date and MIME boundary."""
+    links = rendered.personal_links(reader)
+    message_id, data = rendered.wire().for_reader(reader.email, links)
+    received = email.message_from_bytes(data)
+    whole = rendered.message(reader.email, links, message_id, date=received["Date"]).message()
+    whole.set_boundary(received.get_boundary())
+    return data, whole.as_bytes(linesep="\r\n")
+
+
+def test_the_issue_serialized_once_is_byte_for_byte_each_readers_own_email(
+    newsletter, section, readers, committed
+):
+    subject = "Chips: Beijing\u2019s next move"
+    article = ArticlePageFactory(
+        parent=section, title="The chip fund — year two, ¥344bn", summary="Über-ambitious."
+    )
+    issue = publish_issue(newsletter, [article], committed, subject=subject)
+    rendered = render_issue(issue)
+
+    assert rendered.wire() is not None
+    for reader in readers:
+        data, expected = wire_and_expected(rendered, reader)
+        assert data == expected
+        parsed = email.message_from_bytes(data, policy=email.policy.default)
+        assert parsed["To"] == reader.email
+        assert parsed["Subject"] == subject
+        own = rendered.personal_links(reader).values()
+        assert set(own) <= set(html_links(html_part(parsed)) + text_links(text_part(parsed)))
+        assert "%%" not in html_part(parsed) + text_part(parsed) + str(parsed["List-Unsubscribe"])
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback, which this process's email goes to."""
+    with SmtpSink() as sink, override_settings(**sink.django_settings):
+        yield sink
+
+
+@pytest.mark.parametrize("intro", ["<p>Short.</p>", "<p>" + "A long paragraph. " * 80 + "</p>"])
+def test_over_smtp_each_reader_gets_their_own_links_however_the_issue_is_encoded(
+    intro, newsletter, section, readers, committed, smtp_server
+):
+    """Lines over SMTP's 998 bytes are sent quoted-printable, which may break a placeholder
+    across lines: such an issue is not serialized once, and each reader's email is whole."""
+    article = ArticlePageFactory(parent=section, title="Chips")
+    issue = publish_issue(newsletter, [article], committed, intro=intro)
+    rendered = render_issue(issue)
+
+    assert (rendered.wire() is None) == ("long" in intro)
+    for reader in readers:
+        (received,) = [m.message for m in smtp_server.messages if m.rcpt == reader.email]
+        header = ONE_CLICK_HEADER.match(str(received["List-Unsubscribe"])).group(1)
+        html, text = html_part(received), text_part(received)
+        assert "%%" not in html + text
+        assert ("A long paragraph" in html) == ("long" in intro)
+        for links in (html_links(html), text_links(text)):
+            assert header in links
+            preferences = [url for url in links if "/subscriptions/preferences/" in url]
+            assert len(preferences) == 1
+            for purpose, url in ((tokens.UNSUBSCRIBE, header), (tokens.PREFERENCES, *preferences)):
+                token = url.rstrip("/").rpartition("/")[2]
+                assert tokens.read(purpose, token).subscriber_id == reader.pk
