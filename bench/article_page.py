@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import shlex
 import shutil
 import signal
@@ -46,7 +45,16 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runs import RESULTS, ROOT, code_state, machine, run, save, stop_cleanly_on_signals
+from runs import (
+    RESULTS,
+    ROOT,
+    code_state,
+    machine,
+    production_environment,
+    run,
+    save,
+    stop_cleanly_on_signals,
+)
 
 BAKERYDEMO_REQ_S = 90.0
 UNCACHED_TARGET_REQ_S = 2 * BAKERYDEMO_REQ_S
@@ -66,21 +74,14 @@ def free_port() -> int:
 
 
 def environment(bench_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL"))}
-    env.update(
+    return production_environment(
         DJANGO_SETTINGS_MODULE="bench.settings",
         BENCH_DIR=str(bench_dir),
-        SECRET_KEY=secrets.token_urlsafe(64),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="false",
         DATABASE_URL=f"sqlite:///{bench_dir / 'db.sqlite3'}",
         MEDIA_ROOT=str(bench_dir / "media"),
         CACHE_DIR=str(bench_dir / "cache"),
         EMAIL_URL="dummy://",
-        LOG_LEVEL="WARNING",
-        PYTHONDONTWRITEBYTECODE="1",
     )
-    return env
 
 
 def prepare_database(env: dict) -> None:

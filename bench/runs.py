@@ -3,6 +3,7 @@
 import json
 import os
 import platform
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,6 +22,25 @@ def run(args: list, env: dict, timeout: float = 120) -> str:
         sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
         raise RuntimeError(f"failed ({result.returncode}): {' '.join(map(str, args))}")
     return result.stdout
+
+
+def production_environment(**overrides: str) -> dict:
+    """The environment outlet.settings.production refuses to start without, for a run on
+    127.0.0.1: fresh keys each run, nothing of the caller's database, cache or email."""
+    keep = ("DJANGO_", "REDIS_URL", "DATABASE_URL", "EMAIL_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(keep)}
+    env.update(
+        SECRET_KEY=secrets.token_urlsafe(64),
+        SUPPRESSION_HASH_KEY=secrets.token_urlsafe(32),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        WAGTAILADMIN_BASE_URL="http://127.0.0.1",
+        DEFAULT_FROM_EMAIL="bench@outlet.test",
+        SECURE_SSL_REDIRECT="false",
+        LOG_LEVEL="WARNING",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.update(overrides)
+    return env
 
 
 def code_state() -> dict:

@@ -39,7 +39,6 @@ import argparse
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -49,7 +48,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from runs import RESULTS, ROOT, code_state, machine, run, save, stop_cleanly_on_signals
+from runs import (
+    RESULTS,
+    ROOT,
+    code_state,
+    machine,
+    production_environment,
+    run,
+    save,
+    stop_cleanly_on_signals,
+)
 
 SEND_TARGET_RATIO = 0.70
 LEDGER_TARGET_SECONDS = 10.0
@@ -180,21 +188,13 @@ class PostgresDatabases:
 
 
 def environment(folder: Path, kind: str, sink: Sink) -> dict:
-    keep = ("DJANGO_", "REDIS_URL", "DATABASE_URL", "EMAIL_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(keep)}
-    env.update(
+    return production_environment(
         DJANGO_SETTINGS_MODULE="outlet.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(64),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="false",
         MEDIA_ROOT=str(folder / f"media-{kind}"),
         CACHE_DIR=str(folder / f"cache-{kind}"),
         EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
         BENCH_SINK_PID=str(sink.pid),
-        LOG_LEVEL="WARNING",
-        PYTHONDONTWRITEBYTECODE="1",
     )
-    return env
 
 
 class Runner:
