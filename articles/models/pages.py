@@ -365,7 +365,8 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         url = context["meta"].canonical_url
-        context["further_reading"] = self.further_reading()
+        # Evaluated by the template only when it renders what is kept (page_cache_tags).
+        context["further_reading"] = self.further_reading
         context["tags"] = self.tag_list
         context["share_url"] = url
         context["share_links"] = share_links(url, self.display_title)

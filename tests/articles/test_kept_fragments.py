@@ -1,0 +1,124 @@
+"""What an article keeps between publishes is forgotten exactly when readers could see a change.
+
+The reader here has a session, so the page cache never serves them: each request renders the
+page, reusing only the parts kept until the next publish (page_cache_tags).
+"""
+
+import pytest
+from django.test import Client
+from wagtail.models import PageViewRestriction
+
+from articles.models import Author
+from tests.factories import ArticlePageFactory, ImageFactory, paragraph
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reader():
+    """A reader whose every request bypasses the page cache (a session cookie)."""
+    client = Client()
+    client.cookies["sessionid"] = "a-reader-with-a-session"
+    return client
+
+
+def html(response) -> str:
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def further_reading(page_html: str) -> str:
+    start = page_html.index('class="further-reading"')
+    return page_html[start : page_html.index("</section>", start)]
+
+
+def test_a_second_reading_reuses_what_is_kept(reader, story, django_assert_max_num_queries):
+    first = html(reader.get(story.url))
+    # The site, routing (4), privacy (2), the authors and tags for the metadata; none for the
+    # body, the author boxes or further reading (15 when they are rendered).
+    with django_assert_max_num_queries(9):
+        second = html(reader.get(story.url))
+    assert second == first
+
+
+def test_a_published_edit_shows_at_once(reader, story):
+    html(reader.get(story.url))
+    story.body = [paragraph("A corrected paragraph about the procurement rules.")]
+    story.save_revision().publish()
+
+    assert "A corrected paragraph" in html(reader.get(story.url))
+
+
+def test_a_newly_published_article_joins_further_reading(reader, section, story):
+    assert "Tea exports double" not in html(reader.get(story.url))
+    fresh = ArticlePageFactory(parent=section, title="Tea exports double", live=False)
+    fresh.save_revision().publish()
+
+    assert "Tea exports double" in further_reading(html(reader.get(story.url)))
+
+
+def test_an_unpublished_article_leaves_further_reading(reader, section, story):
+    other = ArticlePageFactory(parent=section, title="Soy futures slide")
+    assert "Soy futures slide" in further_reading(html(reader.get(story.url)))
+
+    other.unpublish()
+
+    assert "Soy futures slide" not in html(reader.get(story.url))
+
+
+def test_an_article_made_private_leaves_further_reading(reader, section, story):
+    other = ArticlePageFactory(parent=section, title="Members: the chip fund")
+    assert "Members: the chip fund" in further_reading(html(reader.get(story.url)))
+
+    PageViewRestriction.objects.create(
+        page=other, restriction_type=PageViewRestriction.PASSWORD, password="members"
+    )
+
+    assert "Members: the chip fund" not in html(reader.get(story.url))
+
+
+def test_an_edited_author_shows_in_the_author_box(reader, story):
+    html(reader.get(story.url))
+    author = Author.objects.get(slug="ana-costa")
+    author.bio = "Ana Costa now edits the technology desk."
+    author.save()
+
+    assert "now edits the technology desk" in html(reader.get(story.url))
+
+
+def test_a_new_author_photo_shows_in_the_author_box(reader, story):
+    before = html(reader.get(story.url))
+    author = Author.objects.get(slug="li-wei")
+    author.photo = ImageFactory(title="Li Wei, 2026")
+    author.save()
+
+    after = html(reader.get(story.url))
+    assert after != before
+    assert author.photo.get_rendition("fill-96x96|format-webp").url in after
+
+
+def test_a_replaced_photo_file_shows_in_the_author_box(reader, story):
+    author = Author.objects.get(slug="li-wei")
+    author.photo = ImageFactory(title="Li Wei")
+    author.save()
+    before = html(reader.get(story.url))
+
+    photo = author.photo
+    photo.focal_point_x, photo.focal_point_y = 10, 10
+    photo.focal_point_width = photo.focal_point_height = 5
+    photo.save()
+
+    assert html(reader.get(story.url)) != before
+
+
+def test_a_draft_shows_its_unpublished_edits_even_when_the_page_is_kept(reader, story, editor):
+    html(reader.get(story.url))  # the live page's parts are kept now
+    story.dek = "A dek only the editor has typed"
+    story.save_revision()  # a draft, not published
+    editor_client = Client()
+    editor_client.force_login(editor)
+
+    draft = editor_client.get(f"/admin/pages/{story.pk}/view_draft/")
+
+    assert "A dek only the editor has typed" in html(draft)
+    assert "A dek only the editor has typed" not in html(reader.get(story.url))
