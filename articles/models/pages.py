@@ -111,14 +111,21 @@ class HomePage(FramedPreviewMixin, MetadataMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        # Evaluated by the template only when it renders what is kept (page_cache_tags).
+        context["listing"] = self.listing
+        return context
+
+    def listing(self) -> dict:
+        """The featured articles in the editor's order, the latest of the rest, the series."""
         picks = list(self.featured_articles.values_list("article_id", flat=True))
         featured = ArticlePage.objects.for_listing().in_bulk(picks)
-        context["featured"] = [featured[pk] for pk in picks if pk in featured]
-        context["latest"] = ArticlePage.objects.for_listing().exclude(pk__in=picks)[:10]
-        context["series_list"] = Series.objects.filter(
-            pk__in=ArticlePage.objects.live().public().values("series")
-        )
-        return context
+        return {
+            "featured": [featured[pk] for pk in picks if pk in featured],
+            "latest": ArticlePage.objects.for_listing().exclude(pk__in=picks)[:10],
+            "series_list": Series.objects.filter(
+                pk__in=ArticlePage.objects.live().public().values("series")
+            ),
+        }
 
 
 class HomePageFeaturedArticle(Orderable):

@@ -122,3 +122,19 @@ def test_a_draft_shows_its_unpublished_edits_even_when_the_page_is_kept(reader, 
 
     assert "A dek only the editor has typed" in html(draft)
     assert "A dek only the editor has typed" not in html(reader.get(story.url))
+
+
+def test_the_home_page_reuses_its_listing_until_the_next_publish(
+    reader, home, section, story, django_assert_max_num_queries
+):
+    first = html(reader.get(home.url))
+    assert "Why tariffs stick" in first
+    # The site, the home page and its privacy; none for the listing (15 when it is rendered).
+    with django_assert_max_num_queries(4):
+        assert html(reader.get(home.url)) == first
+
+    ArticlePageFactory(
+        parent=section, title="Tea exports double", live=False
+    ).save_revision().publish()
+
+    assert "Tea exports double" in html(reader.get(home.url))
