@@ -39,6 +39,15 @@ def remember(key: str, compute):
     )
 
 
+def private_sections() -> list[tuple[str, int]]:
+    """Where each private section of the tree starts (path, depth): read once per publish
+    instead of once per `public()` queryset. Restrictions and moves empty the cache."""
+    return remember(
+        "private-sections",
+        lambda: list(PageViewRestriction.objects.values_list("page__path", "page__depth")),
+    )
+
+
 def clear_on_change(*models) -> None:
     """Empty the cache whenever an instance of one of `models` is saved or deleted."""
     for model in models:

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
@@ -36,11 +36,26 @@ from articles.seo import (
     news_article_json_ld,
 )
 from articles.share import qr_code_svg, share_links
+from outlet.page_cache import private_sections
 
 LISTING_PAGE_SIZE = 12
 
 
-class ArticlePageQuerySet(PageQuerySet):
+class ReaderPageQuerySet(PageQuerySet):
+    """Pages readers browse. `public()` reads where the private sections are from the page
+    cache rather than asking the database on every queryset."""
+
+    def private_q(self):
+        private = Q()
+        for start, depth in private_sections():
+            private |= Q(path__startswith=start, depth__gte=depth)
+        return private if private else Q(pk__in=[])
+
+
+ReaderPageManager = PageManager.from_queryset(ReaderPageQuerySet)
+
+
+class ArticlePageQuerySet(ReaderPageQuerySet):
     def for_listing(self):
         """Live, public articles with everything a card shows, in a fixed number of queries."""
         return (
@@ -94,6 +109,8 @@ class HomePage(FramedPreviewMixin, MetadataMixin, Page):
     """The front page: featured picks, the latest articles and the series strip."""
 
     intro = models.TextField(blank=True, help_text="A line under the masthead.")
+
+    objects = ReaderPageManager()
 
     base_form_class = PageForm
     content_panels = Page.content_panels + [
@@ -192,6 +209,8 @@ class SectionPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, ArticleRou
     """An article index such as Analysis or Briefings: its articles, newest first, paginated."""
 
     intro = models.TextField(blank=True)
+
+    objects = ReaderPageManager()
 
     base_form_class = PageForm
     content_panels = Page.content_panels + [FieldPanel("intro")]

@@ -15,7 +15,7 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
 from articles.forms import PageForm
-from articles.models.pages import FeedRoutesMixin, MetadataMixin
+from articles.models.pages import FeedRoutesMixin, MetadataMixin, ReaderPageManager
 from articles.models.previews import FramedPreviewMixin
 from newsletters.forms import IssuePageForm
 from newsletters.models.delivery import DeliveryProgress, progress_of
@@ -30,6 +30,8 @@ class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
     """/newsletters/: every newsletter with its subscribe form."""
 
     intro = models.TextField(blank=True)
+
+    objects = ReaderPageManager()
 
     base_form_class = PageForm
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -58,6 +60,8 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
     sender_name = models.CharField(max_length=100)
     sender_email = models.EmailField(help_text="Must be on a domain you send from (SPF/DKIM).")
     reply_to = models.EmailField(blank=True, help_text="Where replies go, if not the sender.")
+
+    objects = ReaderPageManager()
     promote_by_default = models.BooleanField(
         default=False,
         help_text="Promote this newsletter on every page, and on articles whose series has no "
@@ -172,6 +176,8 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
     )
     intro = RichTextField(features=INTRO_FEATURES, blank=True)
     closing_note = RichTextField(features=INTRO_FEATURES, blank=True)
+
+    objects = ReaderPageManager()
 
     base_form_class = IssuePageForm
     # Issues are addressed by number (no-5), whatever their title: a plain field, so that

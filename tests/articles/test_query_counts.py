@@ -191,6 +191,8 @@ def test_site_feed_query_count_does_not_grow_with_its_entries(client, section, p
         queries_for(client, "/feed/" + suffix)
     few = {suffix: queries_for(client, "/feed/" + suffix) for suffix in ("", "atom/")}
     listing_articles(section, 9, pool, title="More")
+    for suffix in ("", "atom/"):
+        queries_for(client, "/feed/" + suffix)  # publishing emptied what is remembered
 
     for suffix in ("", "atom/"):
         assert_same_cost(few[suffix], queries_for(client, "/feed/" + suffix))
