@@ -13,9 +13,10 @@ first view). Then three counts:
   chrome is recomputed too (a fixed number of extra queries, paid once per publish).
 - `queries_with_session_cookie`: what the load test's uncached runs cost (chrome warm).
 
-It also picks the pages the load test uses: the costliest article (most queries, then most
-authors, image blocks, blocks, tags), its section, the home page and the site feed. Every
-live article is counted too, so that a count growing with authors, tags or blocks shows up.
+It also picks the pages the load test uses, one of every kind: the costliest article (most
+queries, then most authors, image blocks, blocks, tags), its section, first author, series
+and first tag, the home page, a newsletter, its latest issue, and the feeds. Every live
+article is counted too, so that a count growing with authors, tags or blocks shows up.
 """
 
 import json
@@ -31,8 +32,10 @@ def main(out_path: str) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
 
     from articles.models import ArticlePage, HomePage
+    from newsletters.models import IssuePage, NewsletterPage
 
     client = Client(HTTP_HOST="127.0.0.1")
     page_cache = caches[settings.CACHE_MIDDLEWARE_ALIAS]
@@ -97,15 +100,31 @@ def main(out_path: str) -> None:
     article = ArticlePage.objects.get(pk=costliest["pk"])
     section = article.get_parent().specific
     home = HomePage.objects.live().first()
-    pages = {
-        "article": {**costliest, **count(costliest["url"], with_session=True)},
-        "home": count(home.url, with_session=True),
-        "section": count(section.url, with_session=True),
-        "feed": count("/feed/", with_session=True),
-        "section_feed": count(f"{section.url}feed/", with_session=True),
+    author = article.authors[0]
+    tag = article.tags.first()
+    newsletter = NewsletterPage.objects.live().public().first()
+    issue = IssuePage.objects.live().public().child_of(newsletter).last()
+    if newsletter is None or issue is None or tag is None or article.series is None:
+        sys.exit("the costliest article needs a series and a tag, and a live issue must exist")
+    urls = {
+        "article": costliest["url"],
+        "home": home.url,
+        "section": section.url,
+        "author": author.get_absolute_url(),
+        "series": article.series.get_absolute_url(),
+        "tag": reverse("articles:tag", args=[tag.slug]),
+        "newsletter": newsletter.url,
+        "issue": issue.url,
+        "feed": "/feed/",
+        "section_feed": f"{section.url}feed/",
+        "issue_feed": f"{newsletter.url}feed/",
     }
+    pages = {name: count(url, with_session=True) for name, url in urls.items()}
+    pages["article"] = {**costliest, **pages["article"]}
     result = {
         "pages": pages,
+        "page_queries_max": max(page["queries"] for page in pages.values()),
+        "page_queries_cold_max": max(page["queries_cold"] for page in pages.values()),
         "articles": [{k: v for k, v in a.items() if not k.startswith("sql")} for a in articles],
         "article_queries_min": min(a["queries"] for a in articles),
         "article_queries_max": max(a["queries"] for a in articles),
