@@ -41,7 +41,7 @@ def import_subscribers(data: bytes, newsletter, source: str = "import") -> Count
     Someone who unsubscribed, bounced, complained or was erased is never subscribed again;
     running the same file twice changes nothing the second time.
     """
-    report = Counter()
+    report: Counter[str] = Counter()
     now = timezone.now()
     with transaction.atomic():
         for row in read_rows(data):

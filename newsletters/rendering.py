@@ -219,9 +219,9 @@ def render_issue(issue, *, preview: bool = False) -> RenderedIssue:
         "intro_text": rich_text_as_text(issue.intro, root_url),
         "closing_text": rich_text_as_text(issue.closing_note, root_url),
     }
-    html = render_to_string("newsletters/email/issue.html", context)
+    html: str = render_to_string("newsletters/email/issue.html", context)
     html = CSS_INLINER.inline(absolute_urls(html, root_url))
-    text = render_to_string("newsletters/email/issue.txt", context)
+    text: str = render_to_string("newsletters/email/issue.txt", context)
     if preview:
         html, text = with_links(html, text, example_links(root_url))
     domain = newsletter.sender_email.rpartition("@")[2] or "localhost"

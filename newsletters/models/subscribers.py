@@ -160,7 +160,7 @@ class Suppression(models.Model):
         ERASED = "erased", "Erased on request"
 
     # Strongest first: when two reasons meet (an erase after a bounce), the stronger stays.
-    STRENGTH = [Reason.COMPLAINED, Reason.BOUNCED, Reason.UNSUBSCRIBED, Reason.ERASED]
+    STRENGTH: list[str] = [Reason.COMPLAINED, Reason.BOUNCED, Reason.UNSUBSCRIBED, Reason.ERASED]
     NEVER = frozenset({Reason.BOUNCED, Reason.COMPLAINED})
     BLOCKS_BULK = frozenset(Reason)
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from newsletters.bounces import Report, parse, read_report
 from newsletters.feedback import Feedback, apply, find_delivery
+from newsletters.models import FeedbackEvent
 
 
 class Command(BaseCommand):
@@ -66,6 +67,6 @@ class Command(BaseCommand):
         if delivery is None:
             self.stderr.write(f"No delivery for report {report.event_id} ({report.kind}).")
             return 2
-        source = "arf" if report.kind == "complaint" else "dsn"
+        source = "arf" if report.kind == FeedbackEvent.Kind.COMPLAINT else "dsn"
         feedback = Feedback(source, report.event_id, report.kind, report.occurred_at, report.detail)
         return 0 if apply(feedback, delivery) else 1
