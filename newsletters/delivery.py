@@ -7,6 +7,7 @@ rows to be reclaimed when the lease runs out, the one it may have had in flight 
 """
 
 import contextlib
+import enum
 import logging
 import smtplib
 import uuid
@@ -272,7 +273,15 @@ def stopped(issue_id: int, reason: str) -> None:
     )
 
 
-def deliver(issue_id: int) -> str:
+class Stopped(enum.StrEnum):
+    """Why deliver() returned."""
+
+    DONE = "done"  # no row is due now: the run is finished, or the rest waits (retries, leases)
+    WAITING = "waiting"  # sending stopped through no reader's fault: the sweep tries again
+    PAUSED = "paused"  # an editor resumes it
+
+
+def deliver(issue_id: int) -> Stopped:
     """Send every due row of an issue, batch by batch; returns why it stopped."""
     issue = IssuePage.objects.get(pk=issue_id)
     rendered = render_issue(issue)
@@ -280,14 +289,14 @@ def deliver(issue_id: int) -> str:
     throttle = Throttle()
     while True:
         if pausing.is_paused(issue_id):
-            return "paused"  # an editor resumes it
+            return Stopped.PAUSED
         token, rows = claim_batch(issue_id, settings.DELIVERY_BATCH_SIZE)
         if not rows:
             finish_if_done(issue_id)
-            return "done"
+            return Stopped.DONE
         sender = BatchSender(rendered, token, throttle, wire)
         if not sender.send(rows):
-            return "waiting"  # the sweep tries again
+            return Stopped.WAITING
         IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).exclude(
             pause_reason=""
         ).update(pause_reason="")
