@@ -11,7 +11,7 @@ import enum
 import logging
 import smtplib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from anymail.exceptions import AnymailError
@@ -36,14 +36,14 @@ Status = Delivery.Status
 SEND_ERRORS = (smtplib.SMTPException, OSError, AnymailError)
 
 
-def claimable(now) -> Q:
+def claimable(now: datetime) -> Q:
     """Rows due for sending, and rows whose worker's lease ran out."""
     return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
         status=Status.SENDING, claimed_until__lt=now
     )
 
 
-def claimable_ids(issue_id: int, now, size: int, *, lock: bool = True) -> list[int]:
+def claimable_ids(issue_id: int, now: datetime, size: int, *, lock: bool = True) -> list[int]:
     """Up to `size` rows to lease (locked, inside the claim's transaction): first those whose
     worker's lease ran out, then the due ones in order. Two queries, each along a partial
     index of the few rows it looks for (see Delivery.Meta), however many rows of the issue
@@ -110,7 +110,7 @@ def still_wanted(rows: list[Delivery], newsletter_id: int) -> set[int]:
     )
 
 
-def record(row: Delivery, token: str, **fields) -> None:
+def record(row: Delivery, token: str, **fields: object) -> None:
     """Save one row's outcome, only if this worker still holds its lease."""
     Delivery.objects.filter(pk=row.pk, claim_token=token).update(claim_token="", **fields)
 

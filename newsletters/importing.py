@@ -4,13 +4,14 @@ import csv
 import enum
 import io
 from collections import Counter
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from newsletters.addresses import canonical_email
-from newsletters.models import Subscriber, Subscription
+from newsletters.models import NewsletterPage, Subscriber, Subscription
 from newsletters.suppression import may_email
 
 MAX_ROWS = 100_000
@@ -29,7 +30,7 @@ class Imported(enum.StrEnum):
     INVALID = "invalid"  # not an email address
 
 
-def read_rows(data: bytes) -> list[dict]:
+def read_rows(data: bytes) -> list[dict[str, str | None]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -45,7 +46,9 @@ def read_rows(data: bytes) -> list[dict]:
     return rows
 
 
-def import_subscribers(data: bytes, newsletter, source: str = "import") -> Counter[Imported]:
+def import_subscribers(
+    data: bytes, newsletter: NewsletterPage, source: str = "import"
+) -> Counter[Imported]:
     """Subscribe each valid address to `newsletter` as confirmed, with counts of what happened.
 
     Someone who unsubscribed, bounced, complained or was erased is never subscribed again;
@@ -59,7 +62,9 @@ def import_subscribers(data: bytes, newsletter, source: str = "import") -> Count
     return report
 
 
-def import_one(row: dict, newsletter, source: str, now) -> Imported:
+def import_one(
+    row: dict[str, str | None], newsletter: NewsletterPage, source: str, now: datetime
+) -> Imported:
     try:
         email = canonical_email(row.get("email") or "")
     except ValidationError:

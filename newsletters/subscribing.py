@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 Status = Subscription.Status
 
 
-def subscriber_for(purpose: str, token: str):
+def subscriber_for(purpose: str, token: str) -> tuple[Subscriber, tokens.TokenClaims]:
     """The subscriber a valid, unrevoked token names; BadToken otherwise."""
     claims = tokens.read(purpose, token)
     subscriber = Subscriber.objects.filter(pk=claims.subscriber_id).first()
