@@ -15,7 +15,7 @@ help:
 	@echo "make demo       set up, load demo content and serve on http://$(HOST):$(PORT)/"
 	@echo "make test       the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)"
 	@echo "make test-fast  the suite without the real-browser tests"
-	@echo "make lint       ruff, Django's system checks and the migrations check"
+	@echo "make lint       ruff, mypy, Django's system checks and the migrations check"
 	@echo "make bench      page and sending throughput against ceilings (see bench/README.md)"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -54,6 +54,7 @@ run: migrate
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=outlet.settings.test $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=outlet.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
@@ -71,4 +72,4 @@ bench: install
 	$(BIN)/python bench/article_page.py && $(BIN)/python bench/send.py
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

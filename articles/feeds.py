@@ -4,7 +4,7 @@ from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from wagtail.models import Site
 
 from articles.models import ArticlePage, ArticlePageTag, Author, Series
@@ -43,7 +43,7 @@ class AtomWithAuthors(Atom1Feed):
 class ArticleFeed(Feed):
     """The latest live articles of the whole site; subclasses narrow the selection."""
 
-    feed_type = RssWithAuthors
+    feed_type: type[SyndicationFeed] = RssWithAuthors
 
     @classmethod
     def as_view(cls):
@@ -107,7 +107,7 @@ class ArticleFeed(Feed):
 
 
 class AtomMixin:
-    feed_type = AtomWithAuthors
+    feed_type: type[SyndicationFeed] = AtomWithAuthors
 
     def subtitle(self, obj=None):
         return self.description(obj)

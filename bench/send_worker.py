@@ -259,7 +259,7 @@ def throughput(args) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from newsletters.delivery import deliver
+    from newsletters.delivery import Stopped, deliver
     from newsletters.models import Subscriber
 
     issue, newsletter = target()
@@ -295,7 +295,7 @@ def throughput(args) -> dict:
         complete = statuses == {"sent": messages}
         # Stopped at the deadline: every claimed row was sent, the rest is still pending.
         partial = claims["stopped"] and statuses == {"sent": sent, "pending": messages - sent}
-        if outcome != "done" or not (complete or partial) or sent != claims["claimed"]:
+        if outcome is not Stopped.DONE or not (complete or partial) or sent != claims["claimed"]:
             raise SystemExit(f"deliver() returned {outcome!r}, ledger {statuses}")
         return {
             **meter.figures(sent),
@@ -375,7 +375,7 @@ BREAKDOWN = [
 
 
 def profile(args) -> dict:
-    from newsletters.delivery import deliver
+    from newsletters.delivery import Stopped, deliver
 
     issue, newsletter = target()
     sample_message(issue, newsletter)  # warm: templates, URL resolver, CSS inliner
@@ -386,7 +386,7 @@ def profile(args) -> dict:
     outcome = deliver(issue.pk)
     profiler.disable()
     seconds = time.perf_counter() - started
-    assert outcome == "done", outcome
+    assert outcome is Stopped.DONE, outcome
 
     stats = pstats.Stats(profiler)
     breakdown = {}

@@ -167,7 +167,9 @@ def share_card(site_name: str, tagline: str, palette: Palette) -> PillowImage.Im
     return picture
 
 
-def _fitting_font(text: str, max_width: int = 1050, size: int = 40) -> ImageFont.FreeTypeFont:
+def _fitting_font(
+    text: str, max_width: int = 1050, size: int = 40
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """The largest font up to `size` that fits `text` on one line."""
     font = ImageFont.load_default(size=size)
     while size > 16 and font.getlength(text) > max_width:

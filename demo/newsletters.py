@@ -247,6 +247,7 @@ class NewsletterDemoLoader:
         else:
             self._count("subscribers", "unchanged")
         for slug in entry["newsletters"]:
+            defaults: dict[str, object]
             if status == "pending":
                 defaults = {"status": Subscription.Status.PENDING}
             elif status == "unsubscribed":

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, parsedate_to_datetime
 
 from django.conf import settings
 from django.utils import timezone
@@ -58,7 +58,7 @@ def delivery_named_by(address: str) -> int | None:
 class Report:
     """What one report says about one delivery."""
 
-    kind: str
+    kind: Kind
     event_id: str
     occurred_at: datetime
     delivery_id: int | None
@@ -74,7 +74,7 @@ def read_report(message: EmailMessage, *, recipient: str = "") -> list[Report]:
     """The reports in a DSN or ARF message; [] for anything else (a reply, an autoresponder)."""
     if message.get_content_type() != "multipart/report":
         return []
-    report_type = (message.get_param("report-type") or "").lower()
+    report_type = collapse_rfc2231_value(message.get_param("report-type") or "").lower()
     delivery_id = delivery_named_by(recipient) or _delivery_in_headers(message)
     original_id = _original_message_id(message)
     reports = []
@@ -99,19 +99,19 @@ def _findings(message: EmailMessage, report_type: str):
     for part in message.walk():
         content_type = part.get_content_type()
         if report_type == "delivery-status" and content_type == "message/delivery-status":
-            blocks = part.get_payload()
+            blocks = list(part.iter_parts())
             arrived = _date(blocks[0], "Arrival-Date") if blocks else None
             for block in blocks[1:]:
                 if kind := _dsn_kind(block):
                     detail = block.get("Diagnostic-Code") or block.get("Status") or ""
                     yield kind, _date(block, "Last-Attempt-Date") or arrived or received, detail
         elif report_type == "feedback-report" and content_type == "message/feedback-report":
-            (fields,) = part.get_payload()[:1] or [None]
+            fields = next(part.iter_parts(), None)
             if fields is not None and fields.get("Feedback-Type", "").lower() in COMPLAINT_TYPES:
                 yield Kind.COMPLAINT, _date(fields, "Arrival-Date") or received, "complaint"
 
 
-def _dsn_kind(block) -> str | None:
+def _dsn_kind(block) -> Kind | None:
     """RFC 3464: a failed 5.x.x is permanent, a failed 4.x.x gave up after temporary errors,
     a delayed one is still being tried."""
     action = (block.get("Action") or "").strip().lower()
@@ -142,8 +142,7 @@ def _original_message_id(message: EmailMessage) -> str | None:
     for part in message.walk():
         content_type = part.get_content_type()
         if content_type == "message/rfc822":
-            (original,) = part.get_payload()[:1] or [None]
-            headers = original
+            headers = next(part.iter_parts(), None)
         elif content_type == "text/rfc822-headers":
             headers = email.message_from_string(part.get_content(), policy=email.policy.default)
         else:

@@ -6,16 +6,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from articles.models import ArticlePage
+from articles.models.pages import ArticlePageQuerySet
 from newsletters.models import IssueItem, IssuePage
 
 
 def previous_issue(issue: IssuePage) -> IssuePage | None:
     """The newsletter's most recent published issue other than this one."""
     siblings = IssuePage.objects.live().sibling_of(issue, inclusive=False)
-    return siblings.exclude(first_published_at=None).order_by("-first_published_at").first()
+    # Wagtail's querysets have no types: what they give back is named here.
+    previous: IssuePage | None = (
+        siblings.exclude(first_published_at=None).order_by("-first_published_at").first()
+    )
+    return previous
 
 
-def candidates(issue: IssuePage):
+def candidates(issue: IssuePage) -> ArticlePageQuerySet:
     """Live articles matching the rules, published since the previous issue, not featured before."""
     newsletter = issue.get_parent().specific
     since = timezone.now() - timedelta(days=newsletter.lookback_days)
@@ -35,15 +40,16 @@ def candidates(issue: IssuePage):
     featured_before = IssueItem.objects.filter(
         issue__in=IssuePage.objects.live().sibling_of(issue, inclusive=False)
     ).values("article")
-    return (
+    chosen: ArticlePageQuerySet = (
         articles.filter(rules)
         .exclude(pk__in=featured_before)
         .distinct()
         .order_by("-date", "-pk")[: newsletter.max_items]
     )
+    return chosen
 
 
-def compile_issue(issue: IssuePage) -> list:
+def compile_issue(issue: IssuePage) -> list[ArticlePage]:
     """Append matching articles the issue does not have yet; returns the ones added.
 
     The editor's existing choices, order and blurbs are kept: compiling twice adds nothing twice.

@@ -7,10 +7,11 @@ rows to be reclaimed when the lease runs out, the one it may have had in flight 
 """
 
 import contextlib
+import enum
 import logging
 import smtplib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from anymail.exceptions import AnymailError
@@ -35,14 +36,14 @@ Status = Delivery.Status
 SEND_ERRORS = (smtplib.SMTPException, OSError, AnymailError)
 
 
-def claimable(now) -> Q:
+def claimable(now: datetime) -> Q:
     """Rows due for sending, and rows whose worker's lease ran out."""
     return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
         status=Status.SENDING, claimed_until__lt=now
     )
 
 
-def claimable_ids(issue_id: int, now, size: int, *, lock: bool = True) -> list[int]:
+def claimable_ids(issue_id: int, now: datetime, size: int, *, lock: bool = True) -> list[int]:
     """Up to `size` rows to lease (locked, inside the claim's transaction): first those whose
     worker's lease ran out, then the due ones in order. Two queries, each along a partial
     index of the few rows it looks for (see Delivery.Meta), however many rows of the issue
@@ -109,7 +110,7 @@ def still_wanted(rows: list[Delivery], newsletter_id: int) -> set[int]:
     )
 
 
-def record(row: Delivery, token: str, **fields) -> None:
+def record(row: Delivery, token: str, **fields: object) -> None:
     """Save one row's outcome, only if this worker still holds its lease."""
     Delivery.objects.filter(pk=row.pk, claim_token=token).update(claim_token="", **fields)
 
@@ -272,7 +273,15 @@ def stopped(issue_id: int, reason: str) -> None:
     )
 
 
-def deliver(issue_id: int) -> str:
+class Stopped(enum.StrEnum):
+    """Why deliver() returned."""
+
+    DONE = "done"  # no row is due now: the run is finished, or the rest waits (retries, leases)
+    WAITING = "waiting"  # sending stopped through no reader's fault: the sweep tries again
+    PAUSED = "paused"  # an editor resumes it
+
+
+def deliver(issue_id: int) -> Stopped:
     """Send every due row of an issue, batch by batch; returns why it stopped."""
     issue = IssuePage.objects.get(pk=issue_id)
     rendered = render_issue(issue)
@@ -280,14 +289,14 @@ def deliver(issue_id: int) -> str:
     throttle = Throttle()
     while True:
         if pausing.is_paused(issue_id):
-            return "paused"  # an editor resumes it
+            return Stopped.PAUSED
         token, rows = claim_batch(issue_id, settings.DELIVERY_BATCH_SIZE)
         if not rows:
             finish_if_done(issue_id)
-            return "done"
+            return Stopped.DONE
         sender = BatchSender(rendered, token, throttle, wire)
         if not sender.send(rows):
-            return "waiting"  # the sweep tries again
+            return Stopped.WAITING
         IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).exclude(
             pause_reason=""
         ).update(pause_reason="")

@@ -38,7 +38,7 @@ Status = Delivery.Status
 class Feedback:
     source: str  # the provider's name, or "dsn" / "arf"
     event_id: str
-    kind: str
+    kind: Kind
     occurred_at: datetime
     detail: str = ""
 

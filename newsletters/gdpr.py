@@ -6,7 +6,7 @@ from wagtail.models import ModelLogEntry
 from newsletters.models import Delivery, FeedbackEvent, Subscriber, Subscription, Suppression
 
 
-def export_subscriber(subscriber: Subscriber) -> dict:
+def export_subscriber(subscriber: Subscriber) -> dict[str, object]:
     """Every row that refers to the subscriber, as plain data."""
     return {
         "subscriber": {

@@ -1,15 +1,17 @@
 """Import subscribers from a CSV file: idempotent, and never against anyone's wishes."""
 
 import csv
+import enum
 import io
 from collections import Counter
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from newsletters.addresses import canonical_email
-from newsletters.models import Subscriber, Subscription
+from newsletters.models import NewsletterPage, Subscriber, Subscription
 from newsletters.suppression import may_email
 
 MAX_ROWS = 100_000
@@ -19,7 +21,16 @@ class UnreadableFile(Exception):
     """The file cannot be imported at all (wrong format, no email column)."""
 
 
-def read_rows(data: bytes) -> list[dict]:
+class Imported(enum.StrEnum):
+    """What importing one row did, as the import's report counts it."""
+
+    ADDED = "added"  # subscribed, or a pending subscription confirmed
+    UNCHANGED = "unchanged"  # already subscribed
+    SUPPRESSED = "suppressed"  # unsubscribed, bounced, complained or erased: left alone
+    INVALID = "invalid"  # not an email address
+
+
+def read_rows(data: bytes) -> list[dict[str, str | None]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -35,13 +46,15 @@ def read_rows(data: bytes) -> list[dict]:
     return rows
 
 
-def import_subscribers(data: bytes, newsletter, source: str = "import") -> Counter:
+def import_subscribers(
+    data: bytes, newsletter: NewsletterPage, source: str = "import"
+) -> Counter[Imported]:
     """Subscribe each valid address to `newsletter` as confirmed, with counts of what happened.
 
     Someone who unsubscribed, bounced, complained or was erased is never subscribed again;
     running the same file twice changes nothing the second time.
     """
-    report = Counter()
+    report: Counter[Imported] = Counter()
     now = timezone.now()
     with transaction.atomic():
         for row in read_rows(data):
@@ -49,13 +62,15 @@ def import_subscribers(data: bytes, newsletter, source: str = "import") -> Count
     return report
 
 
-def import_one(row: dict, newsletter, source: str, now) -> str:
+def import_one(
+    row: dict[str, str | None], newsletter: NewsletterPage, source: str, now: datetime
+) -> Imported:
     try:
         email = canonical_email(row.get("email") or "")
     except ValidationError:
-        return "invalid"
+        return Imported.INVALID
     if not may_email(email):  # an import is nobody's opt-in
-        return "suppressed"
+        return Imported.SUPPRESSED
     subscriber, _ = Subscriber.objects.get_or_create(
         email=email,
         defaults={
@@ -65,18 +80,18 @@ def import_one(row: dict, newsletter, source: str, now) -> str:
         },
     )
     if subscriber.status != Subscriber.Status.ACTIVE:
-        return "suppressed"
+        return Imported.SUPPRESSED
     subscription, made = Subscription.objects.get_or_create(
         subscriber=subscriber,
         newsletter=newsletter,
         defaults={"status": Subscription.Status.ACTIVE, "confirmed_at": now, "source": source},
     )
     if made:
-        return "added"
+        return Imported.ADDED
     if subscription.status == Subscription.Status.UNSUBSCRIBED:
-        return "suppressed"
+        return Imported.SUPPRESSED
     if subscription.status == Subscription.Status.PENDING:
         subscription.status, subscription.confirmed_at = Subscription.Status.ACTIVE, now
         subscription.save(update_fields=["status", "confirmed_at"])
-        return "added"
-    return "unchanged"
+        return Imported.ADDED
+    return Imported.UNCHANGED

@@ -7,14 +7,14 @@ of who may be mailed stays in one place.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet, Value
 from django.utils import timezone
 
-from newsletters.models import Delivery, IssueSend, Subscription
+from newsletters.models import Delivery, IssuePage, IssueSend, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -32,19 +32,19 @@ NEW_ROW = {
 }
 
 
-def audience(newsletter_id: int) -> QuerySet:
+def audience(newsletter_id: int) -> QuerySet[Subscription]:
     """Confirmed, mailable subscribers of a newsletter at this moment."""
     return Subscription.objects.mailable(newsletter_id)
 
 
-def open_send(issue, scheduled_for=None) -> IssueSend | None:
+def open_send(issue: IssuePage, scheduled_for: datetime | None = None) -> IssueSend | None:
     """Create the issue's one delivery run and its ledger; None if it already has one.
 
     A schedule missed by more than DELIVERY_MAX_LATENESS (the scheduler was down) is not sent
     silently late: the run is recorded as missed, for an editor to decide.
     """
     now = timezone.now()
-    late = scheduled_for and now - scheduled_for > timedelta(
+    late = scheduled_for is not None and now - scheduled_for > timedelta(
         seconds=settings.DELIVERY_MAX_LATENESS_SECONDS
     )
     try:
@@ -80,4 +80,5 @@ def create_ledger(issue_id: int, newsletter_id: int) -> int:
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({names}) {sql}", params)
-        return cursor.rowcount
+        inserted: int = cursor.rowcount  # the DB-API cursor has no types
+        return inserted

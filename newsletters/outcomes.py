@@ -44,16 +44,16 @@ def classify(error: Exception) -> Outcome:
     if isinstance(error, AnymailError):
         return classify_provider(error)
     refused_address = isinstance(error, smtplib.SMTPRecipientsRefused)
-    if refused_address:
-        code, text = next(iter(error.recipients.values()))
+    reply: bytes | str  # bytes as the server sent them; str in some of smtplib's own errors
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()))
     elif isinstance(error, smtplib.SMTPResponseException):
-        code, text = error.smtp_code, error.smtp_error
+        code, reply = error.smtp_code, error.smtp_error
     elif isinstance(error, smtplib.SMTPServerDisconnected | OSError):
         return Outcome(Verdict.RETRY, True, f"connection: {error}")
     else:
         return Outcome(Verdict.RETRY, True, f"{type(error).__name__}: {error}")
-    if isinstance(text, bytes):
-        text = text.decode(errors="replace")
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
     detail = f"{code} {text}"[:500]
     # Only a refused recipient is the address's fault. A 5xx to the message itself (DATA:
     # too large, content refused) says nothing about the reader: retry within the attempts,

@@ -7,14 +7,17 @@ pre-rendered text rather than rendered again.
 
 import email.policy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr, formatdate, make_msgid
 from html import unescape
+from typing import TYPE_CHECKING, Protocol
 
 import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +26,9 @@ from wagtail.rich_text import expand_db_html
 
 from articles.models import ArticlePage
 from newsletters import tokens
+
+if TYPE_CHECKING:  # newsletters.models renders its pages with this module: no import back
+    from newsletters.models import IssuePage, NewsletterPage
 
 UNSUBSCRIBE_URL = "%%UNSUBSCRIBE_URL%%"
 PREFERENCES_URL = "%%PREFERENCES_URL%%"
@@ -50,6 +56,13 @@ def rich_text_as_text(value: str, root_url: str) -> str:
     return unescape(strip_tags(html)).strip()
 
 
+class Recipient(tokens.Named, Protocol):
+    """Whom an issue's email goes to: a Subscriber, or the stand-in of a test send."""
+
+    @property
+    def email(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class RenderedIssue:
     """An issue's email, ready to personalise: everything but the recipient's links."""
@@ -72,7 +85,7 @@ class RenderedIssue:
     def clipped_by_gmail(self) -> bool:
         return self.html_size > GMAIL_CLIP_BYTES
 
-    def personal_links(self, subscriber) -> dict[str, str]:
+    def personal_links(self, subscriber: Recipient) -> dict[str, str]:
         unsubscribe = tokens.make(tokens.UNSUBSCRIBE, subscriber, self.newsletter_id)
         preferences = tokens.make(tokens.PREFERENCES, subscriber)
         return {
@@ -80,7 +93,13 @@ class RenderedIssue:
             PREFERENCES_URL: self.root_url + reverse("newsletters:preferences", args=[preferences]),
         }
 
-    def message_for(self, subscriber, *, subject_prefix: str = "", connection=None):
+    def message_for(
+        self,
+        subscriber: Recipient,
+        *,
+        subject_prefix: str = "",
+        connection: BaseEmailBackend | None = None,
+    ) -> EmailMultiAlternatives:
         """The email for one subscriber, with their links and a Message-ID of its own."""
         return self.message(
             subscriber.email,
@@ -98,7 +117,7 @@ class RenderedIssue:
         *,
         date: str | None = None,
         subject_prefix: str = "",
-        connection=None,
+        connection: BaseEmailBackend | None = None,
     ) -> EmailMultiAlternatives:
         """The email to `to` with `links` in place of the placeholders."""
         html, text = with_links(self.html, self.text, links)
@@ -196,7 +215,7 @@ class WireMessage:
         return message_id, CRLF.join(head) + body
 
 
-def render_issue(issue, *, preview: bool = False) -> RenderedIssue:
+def render_issue(issue: "IssuePage", *, preview: bool = False) -> RenderedIssue:
     """Render `issue` (a specific IssuePage, possibly an unsaved draft) for email.
 
     A preview has example links where each reader's own links will go, so that editors see
@@ -219,9 +238,9 @@ def render_issue(issue, *, preview: bool = False) -> RenderedIssue:
         "intro_text": rich_text_as_text(issue.intro, root_url),
         "closing_text": rich_text_as_text(issue.closing_note, root_url),
     }
-    html = render_to_string("newsletters/email/issue.html", context)
+    html: str = render_to_string("newsletters/email/issue.html", context)
     html = CSS_INLINER.inline(absolute_urls(html, root_url))
-    text = render_to_string("newsletters/email/issue.txt", context)
+    text: str = render_to_string("newsletters/email/issue.txt", context)
     if preview:
         html, text = with_links(html, text, example_links(root_url))
     domain = newsletter.sender_email.rpartition("@")[2] or "localhost"
@@ -255,7 +274,7 @@ def example_links(root_url: str) -> dict[str, str]:
     }
 
 
-def issue_label(issue, newsletter) -> str:
+def issue_label(issue: "IssuePage", newsletter: "NewsletterPage") -> str:
     """An issue's own name beside its date: its title less the newsletter's ("No. 3").
 
     "" when the title says nothing the reader does not see already (the name, the subject).
@@ -266,7 +285,7 @@ def issue_label(issue, newsletter) -> str:
     return "" if title in ("", issue.subject) else title
 
 
-def issue_date(issue) -> datetime:
+def issue_date(issue: "IssuePage") -> datetime:
     """When the issue goes out: first published, else scheduled, else now (a draft's preview)."""
     return issue.first_published_at or issue.go_live_at or timezone.now()
 
@@ -283,7 +302,7 @@ class EmailItem:
     image_alt: str
 
 
-def issue_items(issue) -> list[EmailItem]:
+def issue_items(issue: "IssuePage") -> list[EmailItem]:
     """The issue's articles as the email shows them: live ones only, in the editor's order.
 
     An article without a hero image of its own has no picture: the site's generic share card
@@ -309,9 +328,9 @@ def issue_items(issue) -> list[EmailItem]:
     return items
 
 
-def names(parts) -> str:
+def names(parts: Iterable[str]) -> str:
     """ "A", "A and B", "A, B and C": the authors as a byline reads them."""
-    parts = list(parts)
-    if len(parts) < 2:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = list(parts)
+    if len(listed) < 2:
+        return "".join(listed)
+    return ", ".join(listed[:-1]) + " and " + listed[-1]

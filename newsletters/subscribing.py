@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 Status = Subscription.Status
 
 
-def subscriber_for(purpose: str, token: str):
+def subscriber_for(purpose: str, token: str) -> tuple[Subscriber, tokens.TokenClaims]:
     """The subscriber a valid, unrevoked token names; BadToken otherwise."""
     claims = tokens.read(purpose, token)
     subscriber = Subscriber.objects.filter(pk=claims.subscriber_id).first()
@@ -40,10 +40,14 @@ def subscriber_for(purpose: str, token: str):
         return subscriber, claims
     if subscriber is None:
         # Mailed to a spelling of a mailbox that was later merged into another subscriber.
-        merge = SubscriberMerge.objects.filter(
-            merged_id=claims.subscriber_id, merged_token_version=claims.version
-        ).select_related("into")
-        if merge := merge.first():
+        merge = (
+            SubscriberMerge.objects.filter(
+                merged_id=claims.subscriber_id, merged_token_version=claims.version
+            )
+            .select_related("into")
+            .first()
+        )
+        if merge is not None:
             return merge.into, claims
     raise tokens.BadToken("Revoked token")
 
@@ -58,7 +62,7 @@ def signup_retry_after(ip: str) -> int:
     since = timezone.now() - window
     attempts = SignupAttempt.objects.filter(ip_hash=ip_hash(ip), created_at__gte=since)
     if attempts.count() >= settings.SIGNUP_RATE_LIMIT:
-        oldest = attempts.order_by("created_at").values_list("created_at", flat=True).first()
+        oldest = attempts.earliest("created_at").created_at
         return max(1, int((oldest + window - timezone.now()).total_seconds()) + 1)
     SignupAttempt.objects.create(ip_hash=ip_hash(ip))
     return 0

@@ -13,7 +13,7 @@ from newsletters.subscribing import send_confirmation_email
 
 @task()
 def deliver_issue(issue_id: int) -> str:
-    return deliver(issue_id)
+    return deliver(issue_id).value  # kept with the task's result, as JSON
 
 
 @task()

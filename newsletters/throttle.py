@@ -199,7 +199,7 @@ class RedisCounter:
 
 def shared_counter() -> DatabaseCounter | RedisCounter:
     if settings.TASKS_BACKEND == "rq":
-        return RedisCounter(settings.RQ_QUEUES["default"]["URL"])
+        return RedisCounter(str(settings.RQ_QUEUES["default"]["URL"]))
     return DatabaseCounter()
 
 

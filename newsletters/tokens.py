@@ -8,6 +8,7 @@ a key rotation.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from django.core import signing
 
@@ -21,6 +22,16 @@ MAX_AGE = {
     UNSUBSCRIBE: timedelta(days=3 * 365),
     PREFERENCES: timedelta(days=3 * 365),
 }
+
+
+class Named(Protocol):
+    """Whom a token names: a Subscriber, or the stand-in of a test send."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def token_version(self) -> int: ...
 
 
 class BadToken(Exception):
@@ -38,7 +49,7 @@ def _salt(purpose: str) -> str:
     return f"newsletters.{purpose}"
 
 
-def make(purpose: str, subscriber, newsletter_id: int | None = None) -> str:
+def make(purpose: str, subscriber: Named, newsletter_id: int | None = None) -> str:
     payload = [subscriber.pk, subscriber.token_version]
     if newsletter_id is not None:
         payload.append(newsletter_id)

@@ -37,7 +37,7 @@ REJECTIONS = {
 }
 
 
-def kind_of(event, esp_name: str) -> str | None:
+def kind_of(event, esp_name: str) -> Kind | None:
     """The Feedback kind of an anymail tracking event; None for what we do not act on."""
     if event.event_type == EventType.BOUNCED:
         return Kind.SOFT_BOUNCE if is_soft(event, esp_name) else Kind.HARD_BOUNCE

@@ -95,7 +95,8 @@ class MetadataMixin:
         Walks up through get_parent(), which routing has already filled in for served pages.
         """
         site = Site.find_for_request(request)
-        trail, page = [], self
+        trail: list[tuple[str, str]] = []
+        page: Page | None = self  # a mixin of pages
         while page is not None and page.depth > 2:
             trail.append((page.title, page.get_full_url(request=request)))
             page = page.get_parent()
@@ -326,7 +327,7 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
     ]
 
     parent_page_types = ["articles.SectionPage"]
-    subpage_types = []
+    subpage_types: list[str] = []
 
     class Meta:
         ordering = ["-date"]
@@ -373,7 +374,7 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
     @property
     def display_title(self) -> str:
         """The title as readers see it, with the series label in front ("CvT: …")."""
-        if self.series_id and self.series.label:
+        if self.series is not None and self.series.label:
             return f"{self.series.label}: {self.title}"
         return self.title
 

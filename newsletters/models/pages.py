@@ -191,7 +191,7 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
         DeliveryPanel(heading="Delivery"),
     ]
     parent_page_types = ["newsletters.NewsletterPage"]
-    subpage_types = []
+    subpage_types: list[str] = []
     preview_modes = [
         ("", "Web page"),
         ("email-html", "HTML email"),

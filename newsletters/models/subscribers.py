@@ -5,6 +5,7 @@ Wagtail's reference index leaves these models out: they are nobody's content.
 
 import hashlib
 import hmac
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -92,8 +93,8 @@ class SubscriberMerge(models.Model):
         return f"#{self.merged_id} → #{self.into_id}"
 
 
-class SubscriptionQuerySet(models.QuerySet):
-    def mailable(self, newsletter_id: int):
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def mailable(self, newsletter_id: int) -> Self:
         """Confirmed subscriptions of a newsletter whose subscriber may be mailed right now."""
         return self.filter(
             newsletter_id=newsletter_id,
@@ -160,7 +161,7 @@ class Suppression(models.Model):
         ERASED = "erased", "Erased on request"
 
     # Strongest first: when two reasons meet (an erase after a bounce), the stronger stays.
-    STRENGTH = [Reason.COMPLAINED, Reason.BOUNCED, Reason.UNSUBSCRIBED, Reason.ERASED]
+    STRENGTH: list[str] = [Reason.COMPLAINED, Reason.BOUNCED, Reason.UNSUBSCRIBED, Reason.ERASED]
     NEVER = frozenset({Reason.BOUNCED, Reason.COMPLAINED})
     BLOCKS_BULK = frozenset(Reason)
 

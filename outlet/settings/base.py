@@ -5,6 +5,7 @@ dev.py and test.py relax what they must; production.py insists on what it needs.
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -17,10 +18,10 @@ env = Env()
 
 # No default secret and no debug here: an environment has to opt in to either.
 SECRET_KEY = env.str("SECRET_KEY", "")
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", [])
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", [])
 DEBUG = False
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", [])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "articles",
@@ -125,6 +126,7 @@ def redis_database(url: str, db: int) -> str:
     return urlsplit(url)._replace(path=f"/{db}").geturl()
 
 
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -280,7 +282,7 @@ CONFIRMATION_COOLDOWN_SECONDS = env.int("CONFIRMATION_COOLDOWN_SECONDS", 900)
 # Behind reverse proxies, the reader's address is taken from X-Forwarded-For, but only for
 # requests that come from one of these proxies (addresses or networks), counting back as many
 # hops as there are proxies; see outlet/client_address.py. Empty: the peer's own address.
-TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", [])
+TRUSTED_PROXY_IPS: list[str] = env.list("TRUSTED_PROXY_IPS", [])
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 1)
 # Keys the hashes of suppressed addresses. Unlike SECRET_KEY it must never change, or erased
 # and unsubscribed addresses could be imported again: set it once in production.
@@ -307,7 +309,7 @@ if EMAIL_PROVIDER:
     EMAIL_BACKEND = EMAIL_PROVIDERS[EMAIL_PROVIDER]
 elif env.str("EMAIL_URL", ""):
     vars().update(env.dj_email_url("EMAIL_URL"))
-ANYMAIL = {
+ANYMAIL: dict[str, Any] = {
     name.removeprefix("ANYMAIL_"): value
     for name, value in os.environ.items()
     if name.startswith("ANYMAIL_")

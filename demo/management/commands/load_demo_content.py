@@ -74,7 +74,8 @@ def outbox() -> str | None:
     """Where email goes when it is written to files (as in development), else None."""
     if settings.EMAIL_BACKEND != "django.core.mail.backends.filebased.EmailBackend":
         return None
-    return str(settings.EMAIL_FILE_PATH)
+    # Only settings that choose the file backend name a path for it.
+    return str(getattr(settings, "EMAIL_FILE_PATH", ""))
 
 
 @contextmanager

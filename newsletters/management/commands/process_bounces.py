@@ -5,13 +5,25 @@ From an MTA pipe, one message on stdin (Postfix: a transport `pipe` with
 or every unread message of a Maildir, which is then marked read.
 """
 
+import enum
 import mailbox
 import sys
+from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
 from newsletters.bounces import Report, parse, read_report
 from newsletters.feedback import Feedback, apply, find_delivery
+from newsletters.models import FeedbackEvent
+
+
+class Read(enum.Enum):
+    """What became of one report, or of a message with none; each value as the summary says it."""
+
+    APPLIED = "applied"
+    REPLAYED = "already applied"
+    NO_DELIVERY = "for no known delivery"
+    NOT_A_REPORT = "messages that were not reports"
 
 
 class Command(BaseCommand):
@@ -28,44 +40,35 @@ class Command(BaseCommand):
             totals = self.read_maildir(maildir)
         else:
             totals = self.read_one(sys.stdin.buffer.read(), recipient)
-        applied, replayed, unknown, other = totals
-        self.stdout.write(
-            f"{applied} applied, {replayed} already applied, {unknown} for no known delivery, "
-            f"{other} messages that were not reports."
-        )
+        self.stdout.write(", ".join(f"{totals[read]} {read.value}" for read in Read) + ".")
 
-    def read_maildir(self, path: str) -> list[int]:
+    def read_maildir(self, path: str) -> Counter[Read]:
         try:
             box = mailbox.Maildir(path, factory=None, create=False)
         except (OSError, mailbox.Error) as error:
             raise CommandError(f"Cannot open the Maildir {path}: {error}") from error
-        totals = [0, 0, 0, 0]
+        totals: Counter[Read] = Counter()
         for key in list(box.keys()):
             message = box.get_message(key)
             if "S" in message.get_flags():
                 continue  # read on an earlier run
-            outcome = self.read_one(box.get_bytes(key), "")
-            totals = [total + count for total, count in zip(totals, outcome, strict=True)]
+            totals += self.read_one(box.get_bytes(key), "")
             message.set_subdir("cur")
             message.add_flag("S")
             box[key] = message
         return totals
 
-    def read_one(self, raw: bytes, recipient: str) -> list[int]:
+    def read_one(self, raw: bytes, recipient: str) -> Counter[Read]:
         reports = read_report(parse(raw), recipient=recipient)
         if not reports:
-            return [0, 0, 0, 1]
-        totals = [0, 0, 0, 0]
-        for report in reports:
-            totals[self.apply(report)] += 1
-        return totals
+            return Counter([Read.NOT_A_REPORT])
+        return Counter(self.apply(report) for report in reports)
 
-    def apply(self, report: Report) -> int:
-        """0: applied, 1: a replay, 2: no delivery of ours."""
+    def apply(self, report: Report) -> Read:
         delivery = find_delivery(delivery_id=report.delivery_id, message_id=report.message_id or "")
         if delivery is None:
             self.stderr.write(f"No delivery for report {report.event_id} ({report.kind}).")
-            return 2
-        source = "arf" if report.kind == "complaint" else "dsn"
+            return Read.NO_DELIVERY
+        source = "arf" if report.kind == FeedbackEvent.Kind.COMPLAINT else "dsn"
         feedback = Feedback(source, report.event_id, report.kind, report.occurred_at, report.detail)
-        return 0 if apply(feedback, delivery) else 1
+        return Read.APPLIED if apply(feedback, delivery) else Read.REPLAYED
