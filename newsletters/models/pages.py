@@ -1,5 +1,7 @@
 """The newsletters readers subscribe to, and the issues editors compile and send."""
 
+from functools import partial
+
 from csp.constants import SELF, UNSAFE_INLINE
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -211,7 +213,8 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["newsletter"] = self.newsletter
-        context["items"] = issue_items(self)
+        # Evaluated by the template only when it renders what is kept (page_cache_tags).
+        context["items"] = partial(issue_items, self)
         return context
 
     def preview_policy(self, mode_name: str) -> dict[str, list[str]]:

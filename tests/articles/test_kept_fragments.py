@@ -9,6 +9,7 @@ from django.test import Client
 from wagtail.models import PageViewRestriction
 
 from articles.models import Author
+from articles.models.pages import LISTING_PAGE_SIZE
 from tests.factories import ArticlePageFactory, ImageFactory, paragraph
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +139,17 @@ def test_the_home_page_reuses_its_listing_until_the_next_publish(
     ).save_revision().publish()
 
     assert "Tea exports double" in html(reader.get(home.url))
+
+
+def test_each_page_of_a_listing_is_kept_apart_and_a_publish_reaches_the_first(reader, section):
+    for number in range(LISTING_PAGE_SIZE + 2):
+        ArticlePageFactory(parent=section, title=f"Briefing {number:02}")
+    first, second = (html(reader.get(f"{section.url}?page={n}")) for n in (1, 2))
+    assert "Briefing 00" in second and "Briefing 00" not in first
+    assert html(reader.get(f"{section.url}?page=2")) == second  # kept, and kept apart
+
+    news = ArticlePageFactory(parent=section, title="Breaking: tariffs cut", live=False)
+    news.save_revision().publish()
+
+    assert "Breaking: tariffs cut" in html(reader.get(f"{section.url}?page=1"))
+    assert "Briefing 01" in html(reader.get(f"{section.url}?page=2"))  # pushed down a page
