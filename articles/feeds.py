@@ -2,6 +2,7 @@
 
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
@@ -9,6 +10,7 @@ from wagtail.models import Site
 
 from articles.models import ArticlePage, ArticlePageTag, Author, Series
 from articles.views import live_tag_or_404
+from outlet.page_cache import remember
 
 FEED_SIZE = 30
 
@@ -40,7 +42,25 @@ class AtomWithAuthors(Atom1Feed):
             handler.endElement("author")
 
 
-class ArticleFeed(Feed):
+class KeptUntilPublish:
+    """A feed built once per publish and kept in the page cache, which every change to what
+    it lists empties (outlet.page_cache): its readers are polled by machines, signed in or
+    not."""
+
+    def __call__(self, request, *args, **kwargs):
+        def build():
+            response = super(KeptUntilPublish, self).__call__(request, *args, **kwargs)
+            return response.content, response["Content-Type"], response.get("Last-Modified")
+
+        address = request.build_absolute_uri(request.path)  # feeds hold absolute links
+        content, content_type, last_modified = remember(f"feed:{address}", build)
+        response = HttpResponse(content, content_type=content_type)
+        if last_modified:
+            response["Last-Modified"] = last_modified
+        return response
+
+
+class ArticleFeed(KeptUntilPublish, Feed):
     """The latest live articles of the whole site; subclasses narrow the selection."""
 
     feed_type: type[SyndicationFeed] = RssWithAuthors
@@ -58,11 +78,7 @@ class ArticleFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         self.request = request
         self.site = Site.find_for_request(request)
-        response = super().__call__(request, *args, **kwargs)
-        # The feed generator writes hundreds of small chunks; join them once, so the page
-        # cache stores (and the server sends) one body rather than each piece.
-        response.content = response.content
-        return response
+        return super().__call__(request, *args, **kwargs)
 
     def title(self, obj=None):
         return self.site.site_name if self.site else "Outlet"

@@ -3,20 +3,19 @@
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed
 
+from articles.feeds import KeptUntilPublish
 from newsletters.models import IssuePage
 
 FEED_SIZE = 30
 
 
-class IssueRssFeed(Feed):
+class IssueRssFeed(KeptUntilPublish, Feed):
     def __init__(self, newsletter):
         self.newsletter = newsletter
 
     def __call__(self, request, *args, **kwargs):
         self.request = request
-        response = super().__call__(request, *args, **kwargs)
-        response.content = response.content  # one body for the page cache, not many chunks
-        return response
+        return super().__call__(request, *args, **kwargs)
 
     def title(self):
         return self.newsletter.title

@@ -153,3 +153,17 @@ def test_each_page_of_a_listing_is_kept_apart_and_a_publish_reaches_the_first(re
 
     assert "Breaking: tariffs cut" in html(reader.get(f"{section.url}?page=1"))
     assert "Briefing 01" in html(reader.get(f"{section.url}?page=2"))  # pushed down a page
+
+
+def test_a_feed_is_built_once_per_publish(reader, section, story, django_assert_max_num_queries):
+    first = reader.get("/feed/")
+    assert first.status_code == 200 and first["Content-Type"].startswith("application/rss+xml")
+    with django_assert_max_num_queries(1):  # the site, for the feed's title
+        again = reader.get("/feed/")
+    assert again.content == first.content
+    assert again["Last-Modified"] == first["Last-Modified"]
+
+    news = ArticlePageFactory(parent=section, title="Tea exports double", live=False)
+    news.save_revision().publish()
+
+    assert b"Tea exports double" in reader.get("/feed/").content
