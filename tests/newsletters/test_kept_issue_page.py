@@ -29,3 +29,17 @@ def test_an_issue_is_rendered_once_and_a_published_edit_shows(
     assert (
         '<h1 class="issue__title">Tariffs, corrected</h1>' in reader.get(issue.url).content.decode()
     )
+
+
+@pytest.mark.parametrize("suffix", ["", "atom/"], ids=["rss", "atom"])
+def test_a_newsletters_feed_lists_an_issue_as_soon_as_it_is_published(newsletter, suffix):
+    IssuePageFactory(parent=newsletter, subject="Tariffs")
+    feed = f"{newsletter.url}feed/{suffix}"
+    first = Client().get(feed)
+    assert first.status_code == 200 and b"Tariffs" in first.content
+    assert Client().get(feed).content == first.content
+
+    later = IssuePageFactory(parent=newsletter, subject="Chips, year two", live=False)
+    later.save_revision().publish()
+
+    assert b"Chips, year two" in Client().get(feed).content
