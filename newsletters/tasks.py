@@ -9,6 +9,7 @@ from django_tasks import task
 
 from newsletters.delivery import deliver
 from newsletters.subscribing import send_confirmation_email
+from newsletters.welcome import send_welcome_letter
 
 
 @task()
@@ -19,6 +20,11 @@ def deliver_issue(issue_id: int) -> str:
 @task()
 def send_confirmation(subscriber_id: int, newsletter_ids: list[int]) -> None:
     send_confirmation_email(subscriber_id, newsletter_ids)
+
+
+@task()
+def send_welcome(subscriber_id: int, newsletter_id: int) -> bool:
+    return send_welcome_letter(subscriber_id, newsletter_id)
 
 
 def start_workers(issue_id: int) -> None:
