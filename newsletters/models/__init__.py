@@ -3,6 +3,7 @@ from newsletters.models.delivery import (
     DeliveryProgress,
     FeedbackEvent,
     IssueSend,
+    Ledger,
     SendRateWindow,
     progress_of,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "IssueItem",
     "IssuePage",
     "IssueSend",
+    "Ledger",
     "NewsletterIndexPage",
     "NewsletterPage",
     "SendRateWindow",

@@ -8,7 +8,7 @@ usage does not list its thousands of deliveries.
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 
@@ -156,6 +156,27 @@ class SendRateWindow(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.used} from {self.started_at:%H:%M:%S}"
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """One delivery run's ledger rows and its own row (an IssueSend): what the delivery
+    machinery claims, sends and closes, whichever kind of email it is."""
+
+    rows: QuerySet
+    run: QuerySet
+    issue_id: int | None = None  # an issue's run
+
+    @classmethod
+    def of_issue(cls, issue_id: int) -> "Ledger":
+        return cls(
+            Delivery.objects.filter(issue_id=issue_id),
+            IssueSend.objects.filter(issue_id=issue_id),
+            issue_id,
+        )
+
+    def is_paused(self) -> bool:
+        return self.run.filter(state=IssueSend.State.PAUSED).exists()
 
 
 @dataclass(frozen=True)
