@@ -6,8 +6,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from newsletters.delivery import claimable_ids, finish_if_done
-from newsletters.models import IssueSend, Ledger, SignupAttempt
-from newsletters.tasks import deliver_issue
+from newsletters.models import CorrectionSend, IssueSend, Ledger, SignupAttempt
+from newsletters.tasks import deliver_correction, deliver_issue
 
 
 def sweep() -> list[int]:
@@ -21,6 +21,11 @@ def sweep() -> list[int]:
         if needs_a_worker(Ledger.of_issue(issue_id), now):
             deliver_issue.enqueue(issue_id)
             enqueued.append(issue_id)
+    for send_id in CorrectionSend.objects.filter(state=CorrectionSend.State.SENDING).values_list(
+        "pk", flat=True
+    ):
+        if needs_a_worker(Ledger.of_correction(send_id), now):
+            deliver_correction.enqueue(send_id)
     forget_old_signup_attempts(now)
     return enqueued
 

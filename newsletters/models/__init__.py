@@ -1,4 +1,5 @@
 from newsletters.models.delivery import (
+    CorrectionSend,
     Delivery,
     DeliveryProgress,
     FeedbackEvent,
@@ -19,6 +20,7 @@ from newsletters.models.subscribers import (
 )
 
 __all__ = [
+    "CorrectionSend",
     "Delivery",
     "DeliveryProgress",
     "FeedbackEvent",
