@@ -171,7 +171,8 @@ def test_each_reader_hears_from_the_newsletter_that_sent_them_the_article(
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert CORRECTION in text
-    assert "In Tariffs, chips and tea we sent you" in text
+    first_issue = corrections.issues_that_carried(article, carried["steep"]).earliest("pk")
+    assert f"In The Weekly Steep of {first_issue.first_published_at:%-d %B %Y} we sent you" in text
     notice = article.notices.get()
     assert f"{article.get_full_url()}#notice-{notice.pk}" in text
     unsubscribe = message["List-Unsubscribe"].strip("<>")
