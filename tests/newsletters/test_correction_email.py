@@ -21,6 +21,7 @@ from newsletters.delivery import claim_batch, deliver_run
 from newsletters.models import (
     CorrectionSend,
     Delivery,
+    FeedbackEvent,
     IssueSend,
     Ledger,
     Subscriber,
@@ -265,3 +266,25 @@ def test_a_reader_who_leaves_while_the_correction_goes_out_is_not_mailed(
     assert Delivery.objects.get(correction__in=sends, subscriber__email=leaving).status == (
         Status.SKIPPED
     )
+
+
+def test_deleting_the_article_takes_its_correction_ledger_and_feedback(
+    carried, editor_client, mail_to_sink
+):
+    article = carried["article"]
+    add_correction(editor_client, article)
+    sends = corrections.open_correction(article.notices.get())
+    row = Delivery.objects.filter(correction__in=sends).first()
+    FeedbackEvent.objects.create(
+        delivery=row,
+        source="dsn",
+        event_id="bounce-1",
+        kind=FeedbackEvent.Kind.HARD_BOUNCE,
+        occurred_at=timezone.now(),
+    )
+
+    ArticlePage.objects.get(pk=article.pk).delete()
+
+    assert not CorrectionSend.objects.exists()
+    assert not Delivery.objects.filter(correction__isnull=False).exists()
+    assert not FeedbackEvent.objects.exists()
