@@ -9,7 +9,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFee
 from wagtail.models import Site
 
 from articles.models import ArticlePage, ArticlePageTag, Author, Series
-from articles.views import live_tag_or_404
+from articles.views import live_tag_or_404, published_notices
 from outlet.page_cache import remember
 
 FEED_SIZE = 30
@@ -109,7 +109,7 @@ class ArticleFeed(KeptUntilPublish, Feed):
         return item.date
 
     def item_updateddate(self, item):
-        return item.updated or item.last_published_at or item.date
+        return item.date_modified
 
     def item_categories(self, item):
         return [tagged.tag.name for tagged in item.tagged_items.all()]
@@ -224,3 +224,49 @@ class TagAtomFeed(AtomMixin, TagRssFeed):
 
 class SectionAtomFeed(AtomMixin, SectionRssFeed):
     pass
+
+
+class CorrectionsRssFeed(ArticleFeed):
+    """The site's corrections and updates, one item per notice, linking to it on its article."""
+
+    feed_type: type[SyndicationFeed] = Rss201rev2Feed
+
+    def title(self, obj=None):
+        return f"Corrections and updates — {super().title()}"
+
+    def link(self, obj=None):
+        return reverse("articles:corrections")
+
+    def description(self, obj=None):
+        return "Every correction and update to our articles, newest first."
+
+    def items(self, obj=None):
+        return published_notices()[:FEED_SIZE]
+
+    def item_title(self, notice):
+        return f"{notice.get_kind_display()}: {notice.page.display_title}"
+
+    def item_description(self, notice):
+        return notice.text
+
+    def item_link(self, notice):
+        return f"{notice.page.get_url(request=self.request)}#{notice.anchor}"
+
+    def item_guid(self, notice):
+        return self.request.build_absolute_uri(self.item_link(notice))
+
+    def item_pubdate(self, notice):
+        return notice.date
+
+    def item_updateddate(self, notice):
+        return notice.date
+
+    def item_categories(self, notice):
+        return [notice.get_kind_display()]
+
+    def item_extra_kwargs(self, notice):
+        return {}
+
+
+class CorrectionsAtomFeed(AtomMixin, CorrectionsRssFeed):
+    feed_type = Atom1Feed

@@ -135,6 +135,21 @@ def breadcrumbs_json_ld(crumbs: list[tuple[str, str]]) -> dict:
     }
 
 
+def corrections_json_ld(article, url: str) -> dict:
+    """schema.org's `correction` on the article: one CorrectionComment per correction notice."""
+    corrections = [
+        {
+            "@type": "CorrectionComment",
+            "text": notice.text,
+            "datePublished": notice.date,
+            "url": f"{url}#{notice.anchor}",
+        }
+        for notice in article.notices_shown
+        if notice.kind == "correction"
+    ]
+    return {"correction": corrections} if corrections else {}
+
+
 def news_article_json_ld(article, meta: PageMeta) -> dict:
     """schema.org NewsArticle, as Google's article rich results read it."""
     build = meta.absolute
@@ -145,8 +160,9 @@ def news_article_json_ld(article, meta: PageMeta) -> dict:
         "headline": article.display_title[:110],
         "description": meta.description,
         "datePublished": article.date,
-        "dateModified": article.updated or article.last_published_at or article.date,
+        "dateModified": article.date_modified,
         "mainEntityOfPage": meta.canonical_url,
+        **corrections_json_ld(article, meta.canonical_url),
         "url": meta.canonical_url,
         "author": [
             {

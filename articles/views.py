@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from taggit.models import Tag
 
-from articles.models import ArticlePage, Author, PublicationSettings, Series
+from articles.models import ArticleNotice, ArticlePage, Author, PublicationSettings, Series
 from articles.models.pages import LISTING_PAGE_SIZE
 from articles.seo import Feed, PageMeta
 
@@ -75,6 +75,31 @@ def tag(request, slug):
     )
     context = {"tag": tag, "articles": _page_of(request, articles), "meta": meta}
     return render(request, "articles/tag_page.html", context)
+
+
+def published_notices():
+    """Corrections and updates of live, public articles, newest first."""
+    return (
+        ArticleNotice.objects.filter(page__in=ArticlePage.objects.live().public())
+        .select_related("page__series")
+        .order_by("-date", "-pk")
+    )
+
+
+def corrections(request):
+    """Every correction and update the outlet has published, newest first."""
+    meta = PageMeta.for_view(
+        request,
+        PublicationSettings.for_request(request),
+        title="Corrections and updates",
+        description="Every correction and update to our articles, newest first.",
+        feeds=[
+            Feed("Corrections and updates (RSS)", reverse("articles:corrections_rss"), "rss"),
+            Feed("Corrections and updates (Atom)", reverse("articles:corrections_atom"), "atom"),
+        ],
+    )
+    context = {"notices": _page_of(request, published_notices(), SEARCH_PAGE_SIZE * 2)}
+    return render(request, "articles/corrections.html", context | {"meta": meta})
 
 
 def search(request):

@@ -1,4 +1,5 @@
-"""Deliver an issue from its ledger: claim rows in batches, send each, record each at once.
+"""Deliver an issue, or a correction, from its ledger: claim rows in batches, send each,
+record each at once.
 
 The promise (see shared/reliability.md): no subscriber is ever missed, and a crash duplicates
 at most the message in flight. Rows are claimed under a lease; a worker that dies leaves its
@@ -19,12 +20,12 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import Exists, F, Min, Q, QuerySet
 from django.utils import timezone
 
 from newsletters import pausing
 from newsletters.bounces import return_path
-from newsletters.models import Delivery, IssuePage, IssueSend, Subscription, Suppression
+from newsletters.models import Delivery, IssuePage, IssueSend, Ledger, Subscription, Suppression
 from newsletters.outcomes import NotTheReadersFault, Outcome, Verdict, classify
 from newsletters.rendering import RenderedIssue, WireMessage, render_issue
 from newsletters.suppression import suppress
@@ -43,12 +44,13 @@ def claimable(now: datetime) -> Q:
     )
 
 
-def claimable_ids(issue_id: int, now: datetime, size: int, *, lock: bool = True) -> list[int]:
-    """Up to `size` rows to lease (locked, inside the claim's transaction): first those whose
-    worker's lease ran out, then the due ones in order. Two queries, each along a partial
-    index of the few rows it looks for (see Delivery.Meta), however many rows of the issue
-    were sent already."""
-    rows = Delivery.objects.filter(issue_id=issue_id)
+def claimable_ids(
+    rows: QuerySet[Delivery], now: datetime, size: int, *, lock: bool = True
+) -> list[int]:
+    """Up to `size` of a run's ledger `rows` to lease (locked, inside the claim's
+    transaction): first those whose worker's lease ran out, then the due ones in order. Two
+    queries, each along a partial index of the few rows it looks for (see Delivery.Meta),
+    however many rows of the run were sent already."""
     if lock:
         rows = rows.select_for_update(skip_locked=True)
     expired = rows.filter(status=Status.SENDING, claimed_until__lt=now).order_by("pk")
@@ -59,12 +61,12 @@ def claimable_ids(issue_id: int, now: datetime, size: int, *, lock: bool = True)
     return ids
 
 
-def claim_batch(issue_id: int, size: int) -> tuple[str, list[Delivery]]:
-    """Lease up to `size` due rows of an issue to this worker; other workers skip them."""
+def claim_batch(rows: QuerySet[Delivery], size: int) -> tuple[str, list[Delivery]]:
+    """Lease up to `size` due rows of a run's ledger to this worker; other workers skip them."""
     token = uuid.uuid4().hex
     now = timezone.now()
     with transaction.atomic():
-        ids = claimable_ids(issue_id, now, size)
+        ids = claimable_ids(rows, now, size)
         if not ids:
             return token, []
         # Left by a worker that died. A batch is sent in order and each row recorded as soon
@@ -142,6 +144,7 @@ class BatchSender:
         # providers report them by webhook.
         self.verp = not settings.EMAIL_PROVIDER
         self.bounced = 0
+        self.stopped_because = ""  # why sending stopped through no reader's fault
 
     def send(self, rows: list[Delivery]) -> bool:
         """Send every row; False if sending stopped through no reader's fault (the rest wait)."""
@@ -167,7 +170,7 @@ class BatchSender:
                 except NotTheReadersFault as fault:
                     retry_in = settings.DELIVERY_RETRY_SECONDS
                     self.release(rows[index:], retry_in=retry_in, reason=f"{fault}; will retry")
-                    stopped(row.issue_id, str(fault))
+                    self.stopped_because = str(fault)
                     return False
         finally:
             self.disconnect()
@@ -265,12 +268,10 @@ class BatchSender:
         )
 
 
-def stopped(issue_id: int, reason: str) -> None:
+def stopped(ledger: Ledger, reason: str) -> None:
     """Say on the run why it is waiting, for the editor's delivery panel."""
-    logger.warning("Sending issue %s stopped: %s", issue_id, reason)
-    IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).update(
-        pause_reason=reason[:500]
-    )
+    logger.warning("Sending %s stopped: %s", ledger.run.first(), reason)
+    ledger.run.filter(state=IssueSend.State.SENDING).update(pause_reason=reason[:500])
 
 
 class Stopped(enum.StrEnum):
@@ -283,37 +284,38 @@ class Stopped(enum.StrEnum):
 
 def deliver(issue_id: int) -> Stopped:
     """Send every due row of an issue, batch by batch; returns why it stopped."""
-    issue = IssuePage.objects.get(pk=issue_id)
-    rendered = render_issue(issue)
+    return deliver_run(Ledger.of_issue(issue_id), render_issue(IssuePage.objects.get(pk=issue_id)))
+
+
+def deliver_run(ledger: Ledger, rendered: RenderedIssue) -> Stopped:
+    """Send every due row of a run's ledger, each reader the `rendered` email, batch by
+    batch; returns why it stopped."""
     wire = rendered.wire()
     throttle = Throttle()
     while True:
-        if pausing.is_paused(issue_id):
-            return Stopped.PAUSED
-        token, rows = claim_batch(issue_id, settings.DELIVERY_BATCH_SIZE)
+        if ledger.is_paused():
+            return Stopped.PAUSED  # an editor resumes it
+        token, rows = claim_batch(ledger.rows, settings.DELIVERY_BATCH_SIZE)
         if not rows:
-            finish_if_done(issue_id)
+            finish_if_done(ledger)
             return Stopped.DONE
         sender = BatchSender(rendered, token, throttle, wire)
         if not sender.send(rows):
-            return Stopped.WAITING
-        IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).exclude(
+            stopped(ledger, sender.stopped_because)
+            return Stopped.WAITING  # the sweep tries again
+        ledger.run.filter(state=IssueSend.State.SENDING).exclude(pause_reason="").update(
             pause_reason=""
-        ).update(pause_reason="")
-        if sender.bounced:
-            pausing.pause_if_over_thresholds(issue_id)
+        )
+        if sender.bounced and ledger.issue_id is not None:
+            pausing.pause_if_over_thresholds(ledger.issue_id)
 
 
-def finish_if_done(issue_id: int) -> bool:
-    """Mark the send finished once no row is left to send; never while any is pending.
+def finish_if_done(ledger: Ledger) -> bool:
+    """Mark the run finished once no row is left to send; never while any is pending.
 
     One conditional UPDATE, so that rows put back to pending meanwhile ("retry failed")
     keep the run open for the sweep.
     """
-    unfinished = Delivery.objects.filter(
-        issue_id=OuterRef("issue_id"), status__in=[Status.PENDING, Status.SENDING]
-    )
-    finished = IssueSend.objects.filter(issue_id=issue_id, state=IssueSend.State.SENDING).exclude(
-        Exists(unfinished)
-    )
+    unfinished = ledger.rows.filter(status__in=[Status.PENDING, Status.SENDING])
+    finished = ledger.run.filter(state=IssueSend.State.SENDING).exclude(Exists(unfinished))
     return bool(finished.update(state=IssueSend.State.SENT, finished_at=timezone.now()))

@@ -72,7 +72,7 @@ def apply(feedback: Feedback, delivery: Delivery) -> bool:
             HANDLERS[feedback.kind](delivery, feedback)
     except IntegrityError:
         return False  # the same event again: a replay
-    if feedback.kind in (Kind.HARD_BOUNCE, Kind.COMPLAINT, Kind.SOFT_BOUNCE):
+    if delivery.issue_id and feedback.kind in (Kind.HARD_BOUNCE, Kind.COMPLAINT, Kind.SOFT_BOUNCE):
         pausing.pause_if_over_thresholds(delivery.issue_id)
     return True
 
@@ -103,7 +103,12 @@ def _complaint(delivery: Delivery, feedback: Feedback) -> None:
 
 
 def _unsubscribe(delivery: Delivery, feedback: Feedback) -> None:
-    newsletter_id = delivery.issue.get_parent().pk
+    if delivery.correction is not None:
+        newsletter_id = delivery.correction.newsletter_id
+    elif delivery.issue is not None:
+        newsletter_id = delivery.issue.get_parent().pk
+    else:
+        return  # never: a check constraint gives every row an issue or a correction
     subscribing.unsubscribe(delivery.subscriber, [newsletter_id])
 
 

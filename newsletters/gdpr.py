@@ -31,13 +31,16 @@ def export_subscriber(subscriber: Subscriber) -> dict[str, object]:
         ],
         "deliveries": [
             {
-                "issue": delivery.issue.subject,
+                "issue": delivery.issue.subject if delivery.issue else "",
+                "correction": str(delivery.correction) if delivery.correction else "",
                 "status": delivery.status,
                 "attempts": delivery.attempts,
                 "sent_at": delivery.sent_at,
                 "message_id": delivery.message_id,
             }
-            for delivery in Delivery.objects.filter(subscriber=subscriber).select_related("issue")
+            for delivery in Delivery.objects.filter(subscriber=subscriber).select_related(
+                "issue", "correction__article"
+            )
         ],
         # Earlier subscriber records of the same mailbox, merged into this one.
         "subscriber merges": [

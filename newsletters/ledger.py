@@ -66,17 +66,24 @@ def open_send(issue: IssuePage, scheduled_for: datetime | None = None) -> IssueS
 
 def create_ledger(issue_id: int, newsletter_id: int) -> int:
     """Insert a pending row per recipient, in the database; the number of rows."""
+    return insert_rows(audience(newsletter_id), issue_id=issue_id)
+
+
+def insert_rows(subscriptions: QuerySet[Subscription], **owner: int) -> int:
+    """Insert a pending row per subscription's subscriber, for the run `owner` names
+    (issue_id=… or correction_id=…), in one INSERT … SELECT; the number of rows."""
+    ((column, owner_id),) = owner.items()
     now = timezone.now()
-    constants = {"row_issue": Value(issue_id), "row_due": Value(now)} | {
+    constants = {"row_owner": Value(owner_id), "row_due": Value(now)} | {
         f"row_{name}": Value(value) for name, value in NEW_ROW.items()
     }
-    rows = audience(newsletter_id).annotate(**constants)
+    rows = subscriptions.annotate(**constants)
     select = rows.values_list("subscriber_id", *constants).order_by()
     # The ORM has no INSERT … SELECT: the SELECT's SQL comes from the queryset (Django's
     # documented Query.sql_with_params), the INSERT names the matching columns.
     sql, params = select.query.sql_with_params()
     table = connection.ops.quote_name(Delivery._meta.db_table)
-    columns = ["subscriber_id", "issue_id", "next_attempt_at", *NEW_ROW]
+    columns = ["subscriber_id", column, "next_attempt_at", *NEW_ROW]
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({names}) {sql}", params)

@@ -8,7 +8,14 @@ from wagtail.log_actions import log
 from wagtail.signals import init_new_page, page_published
 
 from newsletters.ledger import open_send
-from newsletters.models import FeedbackEvent, IssuePage, IssueSend, NewsletterPage, Subscriber
+from newsletters.models import (
+    CorrectionSend,
+    FeedbackEvent,
+    IssuePage,
+    IssueSend,
+    NewsletterPage,
+    Subscriber,
+)
 from newsletters.numbering import issue_slug
 from newsletters.tasks import start_workers
 
@@ -46,10 +53,15 @@ def number_a_new_issue(sender, page, parent, **kwargs):
     page.slug = issue_slug(number)
 
 
+LEDGER_OWNERS = {IssuePage: "issue", CorrectionSend: "correction", Subscriber: "subscriber"}
+
+
 @receiver(pre_delete, sender=IssuePage)
+@receiver(pre_delete, sender=CorrectionSend)
 @receiver(pre_delete, sender=Subscriber)
 def forget_their_feedback(sender, instance, **kwargs):
-    """Feedback about the deliveries that go with an issue or a subscriber, in one statement
-    before them: the ledger itself is then deleted in one statement too, however long."""
-    related = "issue" if sender is IssuePage else "subscriber"
+    """Feedback about the deliveries that go with an issue, a correction or a subscriber, in
+    one statement before them: the ledger itself is then deleted in one statement too,
+    however long."""
+    related = LEDGER_OWNERS[sender]
     FeedbackEvent.objects.filter(**{f"delivery__{related}": instance}).delete()

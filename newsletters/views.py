@@ -19,6 +19,7 @@ from articles.seo import PageMeta
 from newsletters import subscribing, tasks, tokens
 from newsletters.forms import PreferencesForm, SubscribeForm
 from newsletters.models import NewsletterPage, Subscription
+from newsletters.welcome import welcome_due
 from outlet.client_address import client_address
 
 
@@ -122,6 +123,10 @@ def confirm(request, subscriber, claims):
             subscriber=subscriber,
         )
     confirmed = subscribing.confirm(subscriber)
+    for newsletter_id in welcome_due(subscriber.pk, [newsletter.pk for newsletter in confirmed]):
+        transaction.on_commit(
+            functools.partial(tasks.send_welcome.enqueue, subscriber.pk, newsletter_id)
+        )
     return _render(
         request,
         "newsletters/confirmed.html",

@@ -166,11 +166,20 @@ class DeliveryViewSet(ModelViewSet):
     menu_label = "Deliveries"
     copy_view_enabled = False
     inspect_view_enabled = True
-    list_display = ["subscriber", "issue", "status", "attempts", "uncertain", "sent_at"]
+    list_display = [
+        "subscriber",
+        "issue",
+        "correction",
+        "status",
+        "attempts",
+        "uncertain",
+        "sent_at",
+    ]
     list_filter = ["status", "uncertain", "issue"]
     search_fields = ["subscriber__email", "message_id"]
     list_export = [
         "issue",
+        "correction",
         "subscriber",
         "status",
         "attempts",

@@ -10,7 +10,8 @@ from wagtail import hooks
 from wagtail.admin.action_menu import PublishMenuItem, SubmitForModerationMenuItem
 from wagtail.admin.widgets.button import Button
 
-from newsletters import admin_views, publishing, subscriber_admin
+from articles.models import ArticlePage
+from newsletters import admin_views, correction_admin, corrections, publishing, subscriber_admin
 from newsletters.dashboard import NewsletterDashboardPanel
 from newsletters.models import IssuePage, NewsletterPage
 from newsletters.permissions import can_manage_newsletters
@@ -31,6 +32,11 @@ def register_admin_urls():
         path("issues/<int:issue_id>/delivery/", admin_views.delivery_view, name="delivery"),
         path("issues/<int:issue_id>/retry/", admin_views.retry_failed_view, name="retry"),
         path("issues/<int:issue_id>/resume/", admin_views.resume_view, name="resume"),
+        path(
+            "articles/<int:page_id>/correction/",
+            correction_admin.correction_view,
+            name="correction",
+        ),
         path("subscribers/import/", subscriber_admin.import_view, name="import"),
         path("subscribers/<int:pk>/export/", subscriber_admin.export_view, name="export"),
         path("subscribers/<int:pk>/erase/", subscriber_admin.erase_view, name="erase"),
@@ -48,6 +54,25 @@ def issue_header_buttons(page, user, view_name, next_url=None):
         icon_name="mail",
         priority=80,
     )
+
+
+@hooks.register("register_page_header_buttons")
+def correction_header_button(page, user, view_name, next_url=None):
+    """On a live article with a notice not yet mailed, to readers an issue sent it to."""
+    article = page.specific_deferred
+    if not isinstance(article, ArticlePage) or not article.live:
+        return
+    if not can_manage_newsletters(user):
+        return
+    notice = corrections.notice_to_mail(article)
+    if notice is not None and (readers := corrections.recipient_count(article)):
+        yield Button(
+            f"Email this {notice.get_kind_display().lower()} to {readers} "
+            f"reader{'s' if readers != 1 else ''} who received it",
+            reverse("newsletters_admin:correction", args=[page.pk]),
+            icon_name="mail",
+            priority=80,
+        )
 
 
 EDITOR_SCRIPTS = ["js/admin/issue-items.js", "js/admin/issue-publish.js"]
@@ -131,3 +156,8 @@ def register_log_actions(actions):
     actions.register_action("newsletters.send", "Send issue", "Started delivering the issue")
     actions.register_action("newsletters.retry", "Retry failed", "Retried failed deliveries")
     actions.register_action("newsletters.resume", "Resume sending", "Resumed the paused send")
+    actions.register_action(
+        "newsletters.correction_email",
+        "Email correction",
+        "Emailed the correction to the readers who received the article",
+    )

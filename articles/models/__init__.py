@@ -1,3 +1,4 @@
+from articles.models.notices import ArticleNotice
 from articles.models.pages import (
     ArticlePage,
     ArticlePageAuthor,
@@ -11,6 +12,7 @@ from articles.models.settings import PublicationSettings
 from articles.models.snippets import Author, Series
 
 __all__ = [
+    "ArticleNotice",
     "ArticlePage",
     "ArticlePageAuthor",
     "ArticlePageRelated",

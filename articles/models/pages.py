@@ -12,6 +12,7 @@ from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import (
     FieldPanel,
+    InlinePanel,
     MultiFieldPanel,
     MultipleChooserPanel,
     PageChooserPanel,
@@ -259,7 +260,8 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
         "Last updated",
         null=True,
         blank=True,
-        help_text="Set when a correction or update is worth telling readers about.",
+        help_text="Set by the latest correction or update below; set it by hand only for a "
+        "change worth dating that needs no notice.",
     )
     series = models.ForeignKey(
         "articles.Series",
@@ -304,6 +306,12 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
             heading="Hero image",
         ),
         FieldPanel("body"),
+        InlinePanel(
+            "notices",
+            heading="Corrections and updates",
+            label="correction or update",
+            help_text="Shown under the byline, newest first, and dated: the body stays as it is.",
+        ),
     ]
     promote_panels = Page.promote_panels + [
         FieldPanel("summary"),
@@ -343,6 +351,9 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
 
     def save(self, *args, **kwargs):
         self.word_count = count_words(self.body.raw_data)
+        latest_notice = max((notice.date for notice in self.notices.all()), default=None)
+        if latest_notice and (self.updated is None or latest_notice > self.updated):
+            self.updated = latest_notice
         now = timezone.now()
         # Scheduling saves a new page live for a moment before it makes it wait: not yet.
         goes_live_later = self.go_live_at is not None and self.go_live_at > now
@@ -362,6 +373,29 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
         if self.date is None:
             self.date = timezone.now()  # as it would be dated if it went live now
         return super().serve_preview(request, mode_name)
+
+    @property
+    def date_modified(self):
+        """When the article last changed for readers: its latest notice or dated update, else
+        its last publication."""
+        return self.updated or self.last_published_at or self.date
+
+    @cached_property
+    def notices_shown(self) -> list:
+        """Its corrections and updates, newest first.
+
+        Saving an article with notices dates it `updated` (see save): an article never updated
+        has none, and costs no query to say so.
+        """
+        if self.updated is None:
+            return []
+        return sorted(self.notices.all(), key=lambda notice: notice.date, reverse=True)
+
+    def get_sitemap_urls(self, request=None):
+        urls = super().get_sitemap_urls(request)
+        for url in urls:
+            url["lastmod"] = self.date_modified
+        return urls
 
     @property
     def reading_minutes(self) -> int:
@@ -408,7 +442,7 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
         meta = super().get_meta(request)
         meta.og_type = "article"
         meta.published = self.date
-        meta.modified = self.updated or self.last_published_at
+        meta.modified = self.date_modified
         meta.feeds = [*self.get_parent().specific.feeds(), *meta.feeds]
         meta.json_ld = [
             news_article_json_ld(self, meta),

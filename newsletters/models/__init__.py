@@ -1,8 +1,10 @@
 from newsletters.models.delivery import (
+    CorrectionSend,
     Delivery,
     DeliveryProgress,
     FeedbackEvent,
     IssueSend,
+    Ledger,
     SendRateWindow,
     progress_of,
 )
@@ -18,12 +20,14 @@ from newsletters.models.subscribers import (
 )
 
 __all__ = [
+    "CorrectionSend",
     "Delivery",
     "DeliveryProgress",
     "FeedbackEvent",
     "IssueItem",
     "IssuePage",
     "IssueSend",
+    "Ledger",
     "NewsletterIndexPage",
     "NewsletterPage",
     "SendRateWindow",

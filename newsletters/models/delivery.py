@@ -1,4 +1,5 @@
-"""The delivery ledger: a row per (issue, subscriber). The ledger, not the queue, is the truth.
+"""The delivery ledger: a row per (issue, subscriber), or per (correction, subscriber) for the
+correction emails that follow an issue. The ledger, not the queue, is the truth.
 
 None of these models is a page's content: Wagtail's reference index (the "Usage" of a page)
 leaves them out, so that saving or deleting ledger rows costs no index work and an issue's
@@ -7,8 +8,9 @@ usage does not list its thousands of deliveries.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 
@@ -42,8 +44,51 @@ class IssueSend(models.Model):
         return f"{self.issue} ({self.get_state_display()})"
 
 
+class CorrectionSend(models.Model):
+    """A correction email: one notice of an article, mailed to the readers one newsletter
+    sent the article to. A delivery run of its own, as IssueSend is an issue's.
+
+    Holds the notice as it was mailed: the article's notice may be edited or removed later.
+    """
+
+    wagtail_reference_index_ignore = True
+
+    State = IssueSend.State
+
+    notice = models.ForeignKey(
+        "articles.ArticleNotice", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    article = models.ForeignKey(
+        "articles.ArticlePage", on_delete=models.CASCADE, related_name="correction_sends"
+    )
+    newsletter = models.ForeignKey(
+        "newsletters.NewsletterPage", on_delete=models.CASCADE, related_name="correction_sends"
+    )
+    kind = models.CharField(max_length=10)
+    noticed_at = models.DateTimeField()
+    text = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SENDING)
+    recipients = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "newsletter"], name="one_correction_email_per_newsletter"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind.capitalize()} to {self.article} ({self.get_state_display()})"
+
+
 class Delivery(models.Model):
-    """One email of one issue to one subscriber, and what became of it."""
+    """One email of one issue, or of one correction, to one subscriber, and what became of it."""
 
     wagtail_reference_index_ignore = True
 
@@ -55,8 +100,12 @@ class Delivery(models.Model):
         BOUNCED = "bounced", "Bounced"
         SKIPPED = "skipped", "Skipped"
 
+    # What the email is: an issue, or a correction that follows one (then issue is empty).
     issue = models.ForeignKey(
-        "newsletters.IssuePage", on_delete=models.CASCADE, related_name="deliveries"
+        "newsletters.IssuePage", null=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    correction = models.ForeignKey(
+        CorrectionSend, null=True, on_delete=models.CASCADE, related_name="deliveries"
     )
     subscriber = models.ForeignKey(
         "newsletters.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
@@ -81,7 +130,15 @@ class Delivery(models.Model):
     class Meta:
         verbose_name_plural = "deliveries"
         constraints = [
-            models.UniqueConstraint(fields=["issue", "subscriber"], name="one_delivery_per_issue")
+            models.UniqueConstraint(fields=["issue", "subscriber"], name="one_delivery_per_issue"),
+            models.UniqueConstraint(
+                fields=["correction", "subscriber"], name="one_delivery_per_correction"
+            ),
+            models.CheckConstraint(
+                condition=Q(issue__isnull=False, correction__isnull=True)
+                | Q(issue__isnull=True, correction__isnull=False),
+                name="delivery_of_an_issue_or_a_correction",
+            ),
         ]
         # The claim looks for an issue's due rows and its rows whose lease ran out: partial
         # indexes hold just those, and stay small however many rows were sent.
@@ -95,11 +152,21 @@ class Delivery(models.Model):
                 name="delivery_leased",
             ),
             models.Index(fields=["issue", "status"], name="delivery_issue_status"),
+            models.Index(
+                fields=["correction", "id"],
+                condition=models.Q(status="pending"),
+                name="correction_due",
+            ),
+            models.Index(
+                fields=["correction", "claimed_until"],
+                condition=models.Q(status="sending"),
+                name="correction_leased",
+            ),
             models.Index(fields=["message_id"], name="delivery_message_id"),
         ]
 
     def __str__(self):
-        return f"{self.issue} → {self.subscriber}: {self.get_status_display()}"
+        return f"{self.issue or self.correction} → {self.subscriber}: {self.get_status_display()}"
 
 
 class FeedbackEvent(models.Model):
@@ -156,6 +223,34 @@ class SendRateWindow(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.used} from {self.started_at:%H:%M:%S}"
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """One delivery run's ledger rows and its own row (an IssueSend or a CorrectionSend):
+    what the delivery machinery claims, sends and closes, whichever kind of email it is."""
+
+    rows: QuerySet
+    run: QuerySet
+    issue_id: int | None = None  # an issue's run; None for a correction's
+
+    @classmethod
+    def of_issue(cls, issue_id: int) -> "Ledger":
+        return cls(
+            Delivery.objects.filter(issue_id=issue_id),
+            IssueSend.objects.filter(issue_id=issue_id),
+            issue_id,
+        )
+
+    @classmethod
+    def of_correction(cls, send_id: int) -> "Ledger":
+        return cls(
+            Delivery.objects.filter(correction_id=send_id),
+            CorrectionSend.objects.filter(pk=send_id),
+        )
+
+    def is_paused(self) -> bool:
+        return self.run.filter(state=IssueSend.State.PAUSED).exists()
 
 
 @dataclass(frozen=True)

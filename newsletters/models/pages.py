@@ -26,6 +26,11 @@ from newsletters.panels import DeliveryPanel, IssueItemsPanel
 from newsletters.rendering import issue_items, render_issue
 
 INTRO_FEATURES = ["bold", "italic", "link", "ol", "ul"]
+WELCOME_DEFAULT = (
+    "<p>Thank you for confirming. You will find the next issue in your inbox when it goes "
+    "out; until then, here are the latest.</p>"
+    "<p>If you have a tip or a question, reply to this email: it reaches the editors.</p>"
+)
 
 
 class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
@@ -91,6 +96,13 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
         help_text="For the first issue, or when the previous one is older than this.",
     )
     max_items = models.PositiveSmallIntegerField("at most (articles)", default=12)
+    welcome_message = RichTextField(
+        "welcome letter",
+        features=INTRO_FEATURES,
+        default=WELCOME_DEFAULT,
+        help_text="Sent once to each reader when they confirm, followed by links to the latest "
+        "issues.",
+    )
 
     base_form_class = PageForm
     content_panels = Page.content_panels + [
@@ -118,6 +130,7 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
             help_text="“Compile” fills a draft issue with live articles matching any of these, "
             "published since the previous issue. Leave all empty to include every article.",
         ),
+        FieldPanel("welcome_message"),
     ]
     parent_page_types = ["newsletters.NewsletterIndexPage"]
     subpage_types = ["newsletters.IssuePage"]
@@ -159,11 +172,13 @@ class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
         ]
         return max(filter(None, numbers), default=0) + 1
 
+    def published_issues(self):
+        """Its live, public issues, newest first: the archive."""
+        return IssuePage.objects.live().public().child_of(self).order_by("-first_published_at")
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["issues"] = (
-            IssuePage.objects.live().public().child_of(self).order_by("-first_published_at")
-        )
+        context["issues"] = self.published_issues()
         return context
 
 

@@ -128,6 +128,8 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # When the newsletter's welcome letter went to them: once, however often they confirm.
+    welcomed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SubscriptionQuerySet.as_manager()
 

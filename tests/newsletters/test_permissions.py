@@ -9,6 +9,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from wagtail.models import PagePermissionTester
 
 from newsletters.models import Delivery, IssuePage
+from tests.factories import ArticlePageFactory
 from tests.newsletters.conftest import edit_url, issue_form, logged_in, newsletter_state
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
 
@@ -27,6 +28,7 @@ EXPECTED = {
     "newsletters_admin:retry": (POST_ONLY, POST_ONLY),
     "newsletters_admin:resume": (POST_ONLY, POST_ONLY),
     "newsletters_admin:delivery": (OK, OK),
+    "newsletters_admin:correction": (OK, OK),  # says to whom; mailing takes a POST
     "newsletters_admin:import": (OK, OK),
     "newsletters_admin:export": (OK, OK),
     "newsletters_admin:erase": (OK, OK),  # a confirmation page; erasing takes a POST
@@ -67,19 +69,25 @@ URLS = sorted(set(admin_urls()))
 
 
 @pytest.fixture
-def objects(newsletter):
+def objects(newsletter, section):
     issue = IssuePageFactory(parent=newsletter)
     subscriber = SubscriptionFactory(newsletter=newsletter).subscriber
     delivery = Delivery.objects.create(issue=issue, subscriber=subscriber)
-    return {"issue_id": issue.pk, "subscriber": subscriber.pk, "delivery": delivery.pk}
+    article = ArticlePageFactory(parent=section)
+    return {
+        "issue_id": issue.pk,
+        "subscriber": subscriber.pk,
+        "delivery": delivery.pk,
+        "page_id": article.pk,
+    }
 
 
 def concrete(name: str, arguments: tuple, objects: dict) -> str:
     """The URL with each int argument filled with the pk of a real object of the right kind."""
     kwargs = {}
     for argument in arguments:
-        if argument == "issue_id":
-            kwargs[argument] = objects["issue_id"]
+        if argument in ("issue_id", "page_id"):
+            kwargs[argument] = objects[argument]
         elif argument == "pk" and name.startswith("deliveries:"):
             kwargs[argument] = objects["delivery"]
         elif argument == "pk":
