@@ -1,5 +1,6 @@
 """The pages readers browse: home, sections and articles."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
@@ -37,7 +38,7 @@ from articles.seo import (
     news_article_json_ld,
 )
 from articles.share import qr_code_svg, share_links
-from outlet.page_cache import private_sections
+from outlet.page_cache import private_sections, remember
 
 LISTING_PAGE_SIZE = 12
 
@@ -107,7 +108,45 @@ class MetadataMixin:
         return trail[::-1]
 
 
-class HomePage(FramedPreviewMixin, MetadataMixin, Page):
+def hand_parent(child, parent) -> None:
+    """Tell a routed child its parent, as Wagtail's own routing does (Page.route), so that
+    treebeard's get_parent() costs no query: no public API does. If it stopped working,
+    tests/articles/test_query_counts.py would count one query more."""
+    child._cached_parent_obj = parent
+
+
+class ChildRoutingMixin:
+    """Routes to a child in one query instead of two (Wagtail's Page.route reads the child,
+    then its specific page): the child's type is known beforehand. A parent with one allowed
+    child type has it; any other remembers its children's types until the next publish. The
+    child is always read from the database, so a slug unknown to what is remembered (a draft
+    created since) falls back to Wagtail's routing."""
+
+    def route(self, request, path_components):
+        if path_components:
+            model = self.child_model(path_components[0])
+            if model is not None:
+                child = model.objects.child_of(self).filter(slug=path_components[0]).first()
+                if child is not None:
+                    hand_parent(child, self)
+                    return child.route(request, path_components[1:])
+        return super().route(request, path_components)
+
+    def child_model(self, slug):
+        allowed = self.allowed_subpage_models()
+        if len(allowed) == 1:
+            return allowed[0]
+        types = remember(
+            f"child-types:{self.pk}",
+            lambda: dict(self.get_children().values_list("slug", "content_type_id")),
+        )
+        content_type_id = types.get(slug)
+        if content_type_id is None:
+            return None
+        return ContentType.objects.get_for_id(content_type_id).model_class()
+
+
+class HomePage(FramedPreviewMixin, MetadataMixin, ChildRoutingMixin, Page):
     """The front page: featured picks, the latest articles and the series strip."""
 
     intro = models.TextField(blank=True, help_text="A line under the masthead.")
@@ -199,10 +238,7 @@ class ArticleRoutingMixin:
                 .first()
             )
             if article is not None:
-                # Wagtail's own routing hands each page its parent this way (Page.route), and
-                # treebeard's get_parent() reads it: no public API does. If it stopped working,
-                # tests/articles/test_query_counts.py would count one query more.
-                article._cached_parent_obj = self
+                hand_parent(article, self)
                 return article.route(request, [])
         return super().route(request, path_components)
 

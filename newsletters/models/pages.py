@@ -17,7 +17,12 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
 from articles.forms import PageForm
-from articles.models.pages import FeedRoutesMixin, MetadataMixin, ReaderPageManager
+from articles.models.pages import (
+    ChildRoutingMixin,
+    FeedRoutesMixin,
+    MetadataMixin,
+    ReaderPageManager,
+)
 from articles.models.previews import FramedPreviewMixin
 from newsletters.forms import IssuePageForm
 from newsletters.models.delivery import DeliveryProgress, progress_of
@@ -33,7 +38,7 @@ WELCOME_DEFAULT = (
 )
 
 
-class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
+class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, ChildRoutingMixin, Page):
     """/newsletters/: every newsletter with its subscribe form."""
 
     intro = models.TextField(blank=True)
@@ -52,7 +57,7 @@ class NewsletterIndexPage(FramedPreviewMixin, MetadataMixin, Page):
         return context
 
 
-class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, Page):
+class NewsletterPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, ChildRoutingMixin, Page):
     """A newsletter: who sends it, how often, and which articles its issues are compiled from."""
 
     class Cadence(models.TextChoices):
