@@ -23,7 +23,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from articles.blocks import ArticleStoryBlock
-from articles.forms import PageForm
+from articles.forms import ArticlePageForm, PageForm
 from articles.further_reading import further_reading
 from articles.models.previews import FramedPreviewMixin
 from articles.models.settings import PublicationSettings
@@ -260,7 +260,7 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
 
     objects = ArticlePageManager()
 
-    base_form_class = PageForm
+    base_form_class = ArticlePageForm
     content_panels = Page.content_panels + [
         FieldPanel("dek"),
         MultipleChooserPanel(
