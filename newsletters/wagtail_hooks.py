@@ -73,13 +73,11 @@ def add_deliveries_panel(request, panels):
 
 @hooks.register("before_publish_page")
 def ask_before_sending(request, page):
-    """An issue not yet sent is published only once the editor agreed to whom it goes."""
+    """An issue not yet sent is published only once it passes the pre-send checks and the
+    editor agreed to whom it goes (and to any warnings)."""
     if not isinstance(page, IssuePage) or publishing.was_sent(page):
         return None
-    plan = publishing.SendPlan.for_issue(page)
-    if plan.confirmed_by(request.POST):
-        return None
-    return publishing.confirmation_page(request, page, plan)
+    return publishing.hold_before_sending(request, page)
 
 
 @hooks.register("construct_page_action_menu")
