@@ -250,3 +250,53 @@ def check_article(article) -> list[Problem]:
         problems += placeholders(where, text)
     problems += link_problems("the body", page_ids, hrefs)
     return [problem for problem in problems if problem is not None]
+
+
+# In Wagtail's Checks panel, which runs axe on the preview: the preview marks its headline with
+# the kinds of problem found (see preview_marker), and one rule per kind reports it there.
+
+PREVIEW_ATTRIBUTE = "data-content-problems"
+MARKED_CHECK = "content-problem-marked"
+ARTICLE_KINDS = {
+    "link": ("Link that readers cannot open", "Publish the page it links, or remove the link"),
+    "alt": ("Picture without alt text", "Describe the image, or give the block alt text"),
+    "placeholder": ("Placeholder left in (TK, lorem, XXX)", "Write the missing words"),
+}
+
+
+def preview_marker(problems: Iterable[Problem]) -> str:
+    """The kinds of problem found, as the preview's headline carries them."""
+    return " ".join(sorted({problem.check for problem in problems}))
+
+
+def add_to_checks_panel(item, kinds: dict[str, tuple[str, str]]) -> None:
+    """Give Wagtail's content checker (a userbar item) one rule per kind of problem."""
+    ids = [f"content-{kind}" for kind in kinds]
+    item.axe_custom_rules = [*item.axe_custom_rules] + [
+        {
+            "id": rule,
+            "impact": "serious",
+            "selector": f'[{PREVIEW_ATTRIBUTE}~="{kind}"]',
+            "tags": ["best-practice"],
+            "none": [MARKED_CHECK],
+            "enabled": True,
+        }
+        for rule, kind in zip(ids, kinds, strict=True)
+    ]
+    if not any(check["id"] == MARKED_CHECK for check in item.axe_custom_checks):
+        item.axe_custom_checks = [*item.axe_custom_checks] + [
+            {
+                "id": MARKED_CHECK,
+                "evaluate": "attr-non-space-content-evaluate",  # one of axe's own
+                "options": {"attribute": PREVIEW_ATTRIBUTE},
+            }
+        ]
+    item.axe_messages = {
+        **item.axe_messages,
+        **{
+            rule: {"error_name": name, "help_text": help_text}
+            for rule, (name, help_text) in zip(ids, kinds.values(), strict=True)
+        },
+    }
+    if item.axe_run_only:
+        item.axe_run_only = [*item.axe_run_only, *ids]

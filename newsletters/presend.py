@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from articles.content_checks import (
+    ARTICLE_KINDS,
     ERROR,
     WARNING,
     Problem,
@@ -30,6 +31,15 @@ SEND_ANYWAY_FIELD = "send_anyway"
 SUBJECT_MAX = 60
 PREHEADER_MAX = 100
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')]+")
+# What Wagtail's Checks panel calls each kind of problem (see content_checks.add_to_checks_panel).
+ISSUE_KINDS = {
+    **ARTICLE_KINDS,
+    "items": ("Issue without articles", "Compile it from recent articles, or add some"),
+    "subject": ("Subject too long for inboxes", "Keep it under about 60 characters"),
+    "preheader": ("Preheader empty or too long", "Write 40 to 100 characters"),
+    "size": ("Email clipped by Gmail", "Keep the email under 102 KB"),
+    "text": ("Plain-text part hard to read", "See the Delivery panel"),
+}
 LEFTOVER_MARKUP = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*)[^<>]*>|&#?\w+;")
 
 
@@ -96,6 +106,9 @@ def chosen_items(issue) -> list:
 def item_problems(issue) -> list[Problem]:
     """Articles readers cannot open, and articles that would show nothing under their title."""
     items = chosen_items(issue)
+    if not items:
+        message = "The issue has no articles: compile it from recent articles, or add some."
+        return [Problem(ERROR, "items", message)]
     problems = [
         Problem(
             ERROR,

@@ -8,9 +8,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from wagtail import hooks
 from wagtail.admin.action_menu import PublishMenuItem, SubmitForModerationMenuItem
+from wagtail.admin.userbar import ContentCheckerItem
 from wagtail.admin.widgets.button import Button
 
-from newsletters import admin_views, publishing, subscriber_admin
+from articles.content_checks import add_to_checks_panel
+from newsletters import admin_views, presend, publishing, subscriber_admin
 from newsletters.dashboard import NewsletterDashboardPanel
 from newsletters.models import IssuePage, NewsletterPage
 from newsletters.permissions import can_manage_newsletters
@@ -129,3 +131,13 @@ def register_log_actions(actions):
     actions.register_action("newsletters.send", "Send issue", "Started delivering the issue")
     actions.register_action("newsletters.retry", "Retry failed", "Retried failed deliveries")
     actions.register_action("newsletters.resume", "Resume sending", "Resumed the paused send")
+
+
+@hooks.register("construct_wagtail_userbar")
+def show_presend_checks_in_the_checks_panel(request, items, page):
+    """Wagtail's Checks panel lists what the pre-send checks found, as the issue's preview
+    marks it (see newsletters.presend)."""
+    if isinstance(page, IssuePage):
+        for item in items:
+            if isinstance(item, ContentCheckerItem):
+                add_to_checks_panel(item, presend.ISSUE_KINDS)

@@ -23,6 +23,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from articles.blocks import ArticleStoryBlock
+from articles.content_checks import check_article, preview_marker
 from articles.forms import ArticlePageForm, PageForm
 from articles.further_reading import further_reading
 from articles.models.previews import FramedPreviewMixin
@@ -370,6 +371,8 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
         context["share_url"] = url
         context["share_links"] = share_links(url, self.display_title)
         context["share_qr"] = qr_code_svg(url, self.display_title)
+        if getattr(request, "is_preview", False):  # for the editor's Checks panel
+            context["content_problems"] = preview_marker(check_article(self))
         return context
 
     def further_reading(self) -> list:

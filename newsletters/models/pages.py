@@ -14,9 +14,11 @@ from wagtail.admin.panels import (
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
+from articles.content_checks import preview_marker
 from articles.forms import PageForm
 from articles.models.pages import FeedRoutesMixin, MetadataMixin
 from articles.models.previews import FramedPreviewMixin
+from newsletters import presend
 from newsletters.forms import IssuePageForm
 from newsletters.models.delivery import DeliveryProgress, progress_of
 from newsletters.numbering import issue_number
@@ -206,6 +208,8 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context["newsletter"] = self.newsletter
         context["items"] = issue_items(self)
+        if getattr(request, "is_preview", False):  # for the editor's Checks panel
+            context["content_problems"] = preview_marker(presend.check_issue(self).problems)
         return context
 
     def preview_policy(self, mode_name: str) -> dict[str, list[str]]:

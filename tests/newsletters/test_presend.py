@@ -1,6 +1,7 @@
 """Pre-send checks through the real admin: errors refuse publishing with a clear message,
 warnings need "send anyway", and the Delivery panel shows both before anyone presses Publish."""
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -9,6 +10,7 @@ from bs4 import BeautifulSoup
 from wagtail.test.utils.form_data import rich_text
 
 from newsletters.models import IssuePage, IssueSend
+from tests.articles.test_preview import preview_of_edit
 from tests.factories import ArticlePageFactory, ImageFactory
 from tests.newsletters.conftest import (
     ask_to_publish,
@@ -381,3 +383,25 @@ def test_a_broken_external_link_is_a_warning_when_links_are_tried(
         "error": [],
         "warning": [f"The email links {link_server}/gone, which failed (404)."],
     }
+
+
+# Wagtail's Checks panel: a rule per kind of problem, and the preview marks what was found
+
+
+def test_the_checks_panel_gets_a_rule_for_each_kind_of_problem(editor_client, drafted):
+    soup = BeautifulSoup(editor_client.get(edit_url(drafted)).content, "html.parser")
+    config = json.loads(soup.find(id="checker-axe-configuration").string)
+
+    rules = {rule["id"]: rule for rule in config["spec"]["rules"]}
+    assert rules["content-placeholder"]["selector"] == '[data-content-problems~="placeholder"]'
+    assert {"content-link", "content-alt", "content-size", "content-preheader"} <= set(rules)
+    assert "content-placeholder" in config["options"]["runOnly"]
+    assert config["messages"]["content-size"]["error_name"] == "Email clipped by Gmail"
+
+
+def test_the_issue_preview_marks_its_headline_with_the_problems_found(editor_client, drafted):
+    marked = preview_of_edit(editor_client, drafted, subject="TK the subject", preheader="")
+    clean = preview_of_edit(editor_client, drafted, subject="Tariffs, and why they stick")
+
+    assert marked.h1["data-content-problems"] == "placeholder preheader"
+    assert not clean.h1.has_attr("data-content-problems")
