@@ -14,6 +14,18 @@ function askBeforeSending(button) {
   dialog.querySelector('[data-issue-send-question]').textContent =
     `Send “${title}” to ${button.dataset.issueSendAudience} ${when}?`;
   const send = dialog.querySelector('[data-issue-send-confirm]');
+  if (dialog.querySelector('[data-presend-errors]')) {
+    // The saved draft has errors: publishing without agreeing saves the form and checks it
+    // again, and the server refuses, or asks, as what it finds requires.
+    send.textContent = 'Save and check again';
+    send.disabled = false;
+    send.onclick = () => {
+      dialog.dispatchEvent(new CustomEvent('w-dialog:hide'));
+      form.requestSubmit(button);
+    };
+    dialog.dispatchEvent(new CustomEvent('w-dialog:show'));
+    return;
+  }
   send.textContent = later ? `Schedule: send at ${goLiveAt}` : `Publish and send to ${recipients}`;
   // With warnings from the pre-send checks, "Send" waits for "Send anyway" to be ticked.
   const anyway = dialog.querySelector('[data-issue-send-anyway]');
