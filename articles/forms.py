@@ -1,6 +1,9 @@
 """The admin form every page of the outlet is edited with."""
 
+from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminPageForm
+
+from articles import content_checks
 
 
 def slug_help(parent_page) -> str:
@@ -21,3 +24,35 @@ class PageForm(WagtailAdminPageForm):
         super().__init__(*args, **kwargs)
         if "slug" in self.fields:
             self.fields["slug"].help_text = slug_help(self.parent_page)
+
+
+class ArticlePageForm(PageForm):
+    """Sends no article to review, and publishes none, with a dead link, a picture without alt
+    text or a placeholder left in (see articles.content_checks). Drafts are saved as they are."""
+
+    CHECKED_FIELDS = (
+        "title",
+        "dek",
+        "summary",
+        "hero_image",
+        "hero_caption",
+        "hero_credit",
+        "body",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_deferred_validation or self.errors:
+            return cleaned
+        fields = {
+            name: cleaned.get(name, getattr(self.instance, name)) for name in self.CHECKED_FIELDS
+        }
+        problems = content_checks.errors(
+            content_checks.check_article(type(self.instance)(**fields))
+        )
+        if problems:
+            raise ValidationError(
+                ["Fix these before the article goes to review or is published:"]
+                + [problem.message for problem in problems]
+            )
+        return cleaned

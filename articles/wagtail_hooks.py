@@ -6,11 +6,13 @@ from django.http import Http404
 from django.templatetags.static import static
 from django.utils.html import format_html
 from wagtail import hooks
+from wagtail.admin.userbar import ContentCheckerItem
 from wagtail.permissions import page_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from articles.models import Author, Series
+from articles import content_checks
+from articles.models import ArticlePage, Author, Series
 
 
 class AuthorViewSet(SnippetViewSet):
@@ -65,3 +67,13 @@ def page_types_report_for_publishers(request, menu_items):
 def autosave_guard():
     """A save pressed while autosave is creating the page goes to that page, not a second one."""
     return format_html('<script src="{}" defer></script>', static("js/admin/autosave-guard.js"))
+
+
+@hooks.register("construct_wagtail_userbar")
+def show_content_checks_in_the_checks_panel(request, items, page):
+    """Wagtail's Checks panel lists the article's dead links, pictures without alt text and
+    placeholders, as its preview marks them (see articles.content_checks)."""
+    if isinstance(page, ArticlePage):
+        for item in items:
+            if isinstance(item, ContentCheckerItem):
+                content_checks.add_to_checks_panel(item, content_checks.ARTICLE_KINDS)

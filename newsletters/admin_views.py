@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from wagtail.log_actions import log
 
-from newsletters import pausing, publishing
+from newsletters import pausing, presend, publishing
 from newsletters.addresses import canonical_email
 from newsletters.compile import compile_issue
 from newsletters.models import Delivery, IssuePage, IssueSend, progress_of
@@ -83,10 +83,16 @@ def publish_view(request, issue_id):
     revision = issue.latest_revision
     draft = revision.as_object()
     if not publishing.was_sent(issue):
+        report = presend.check_issue(draft)
+        if report.errors:
+            return publishing.refuse(request, issue, report)
         plan = publishing.SendPlan.for_issue(draft)
         if not plan.confirmed_by(request.POST):
             messages.warning(request, "The number of confirmed subscribers has changed.")
-            return publishing.confirmation_page(request, draft, plan)
+            return publishing.confirmation_page(request, draft, plan, report)
+        if not report.accepted_by(request.POST):
+            messages.warning(request, "Tick “Send anyway” to send despite these warnings.")
+            return publishing.confirmation_page(request, draft, plan, report)
     first = issue.first_published_at is None
     revision.publish(user=request.user)
     issue = IssuePage.objects.get(pk=issue.pk)
@@ -126,7 +132,7 @@ def send_test_view(request, issue_id):
         "Nothing was recorded as delivered.",
     )
     if rendered.clipped_by_gmail:
-        messages.warning(request, clipping_warning(rendered.html_size))
+        messages.warning(request, presend.clipping_warning(rendered.html_size))
     return redirect("wagtailadmin_pages:edit", issue.pk)
 
 
@@ -167,13 +173,6 @@ class TestRecipient:
 
     def __init__(self, email: str):
         self.email = email
-
-
-def clipping_warning(size: int) -> str:
-    return (
-        f"The email is {size // 1024} KB: Gmail clips messages over 102 KB and hides the rest, "
-        "including the unsubscribe link. Remove an article or shorten blurbs."
-    )
 
 
 def delivery_view(request, issue_id):

@@ -1,9 +1,10 @@
-"""Panels of the issue editor: its articles, and its delivery (the ledger's counts and what
-editors can do)."""
+"""Panels of the issue editor: its articles, and its delivery (the pre-send checks, the
+ledger's counts and what editors can do)."""
 
 from wagtail.admin.panels import InlinePanel, Panel
 from wagtail.models import Page
 
+from newsletters import presend
 from newsletters.forms import IssueItemForm
 
 
@@ -16,6 +17,8 @@ class DeliveryPanel(Panel):
             issue = self.instance
             context["issue"] = issue
             context["progress"] = issue.delivery_progress() if issue.pk else None
+            unsent = issue.pk and not (context["progress"] and context["progress"].state)
+            context["report"] = presend.report_for(issue) if unsent else None
             return context
 
 

@@ -1,21 +1,26 @@
 """Publishing an issue emails it: say first to how many, and when, and go on only if confirmed.
 
 Wagtail publishes from the editor's "Publish" (now, or at the scheduled go-live time). For an
-issue not sent yet, the `before_publish_page` hook stops that publish unless the request
-carries the number of recipients the editor agreed to (`confirm_send`, set by the dialog in
-the editor, or by the confirmation page shown without JavaScript); the draft revision has been
-saved by then, so declining loses nothing and sends nothing.
+issue not sent yet, the `before_publish_page` hook runs the pre-send checks (see presend) and
+stops that publish when they find errors, or unless the request carries the number of
+recipients the editor agreed to (`confirm_send`) and, when there are warnings, their "send
+anyway" (`send_anyway`), both set by the dialog in the editor or by the confirmation page shown
+without JavaScript; the draft revision has been saved by then, so declining loses nothing and
+sends nothing.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.defaultfilters import date as format_date
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from wagtail.admin.action_menu import PublishMenuItem
 
+from newsletters import presend
 from newsletters.models import IssuePage, IssueSend, Subscription
 
 CONFIRM_FIELD = "confirm_send"
@@ -71,8 +76,11 @@ class SendPlan:
         return data.get(CONFIRM_FIELD) == str(self.recipients)
 
 
-def confirmation_page(request, issue: IssuePage, plan: SendPlan) -> TemplateResponse:
-    """The question, on a page of its own: the editor's way when the dialog could not ask."""
+def confirmation_page(
+    request, issue: IssuePage, plan: SendPlan, report: presend.PresendReport
+) -> TemplateResponse:
+    """The question, on a page of its own: the editor's way when the dialog could not ask, or
+    when the checks found warnings the editor has not agreed to."""
     return TemplateResponse(
         request,
         "newsletters/admin/confirm_send.html",
@@ -81,6 +89,8 @@ def confirmation_page(request, issue: IssuePage, plan: SendPlan) -> TemplateResp
             "plan": plan,
             "revision_id": issue.latest_revision_id,
             "confirm_field": CONFIRM_FIELD,
+            "report": report,
+            "send_anyway_field": presend.SEND_ANYWAY_FIELD,
             "header_title": "Send this issue?",
             "page_title": "Send this issue?",
             "header_icon": "mail",
@@ -112,6 +122,24 @@ def announce(request, issue: IssuePage, *, first_publication: bool) -> None:
         messages.info(request, f"Only the web copy was updated. {sent}; nothing is sent again.")
 
 
+def refuse(request, issue: IssuePage, report: presend.PresendReport) -> HttpResponseRedirect:
+    """Back to the editor, saying what to fix: the pre-send checks found errors."""
+    messages.error(request, report.refusal())
+    return redirect("wagtailadmin_pages:edit", issue.pk)
+
+
+def hold_before_sending(request, issue: IssuePage) -> HttpResponse | None:
+    """None when `issue` may be published now; else the answer that stops it: the editor
+    again, when the checks found errors, or the question, until it is answered."""
+    report = presend.check_issue(issue)
+    if report.errors:
+        return refuse(request, issue, report)
+    plan = SendPlan.for_issue(issue)
+    if plan.confirmed_by(request.POST) and report.accepted_by(request.POST):
+        return None
+    return confirmation_page(request, issue, plan, report)
+
+
 class IssuePublishMenuItem(PublishMenuItem):
     """Publish, for an issue: says whether it sends, and asks to whom before it does."""
 
@@ -125,5 +153,7 @@ class IssuePublishMenuItem(PublishMenuItem):
             return context
         newsletter = parent_context.get("parent_page") or issue.get_parent()
         context["plan"] = SendPlan.for_issue(issue, newsletter)
+        context["report"] = presend.report_for(issue) if issue.pk else None
+        context["send_anyway_field"] = presend.SEND_ANYWAY_FIELD
         context["label"] = "Publish and send"
         return context

@@ -8,10 +8,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from wagtail import hooks
 from wagtail.admin.action_menu import PublishMenuItem, SubmitForModerationMenuItem
+from wagtail.admin.userbar import ContentCheckerItem
 from wagtail.admin.widgets.button import Button
 
+from articles.content_checks import add_to_checks_panel
 from articles.models import ArticlePage
-from newsletters import admin_views, correction_admin, corrections, publishing, subscriber_admin
+from newsletters import (
+    admin_views,
+    correction_admin,
+    corrections,
+    presend,
+    publishing,
+    subscriber_admin,
+)
 from newsletters.dashboard import NewsletterDashboardPanel
 from newsletters.models import IssuePage, NewsletterPage
 from newsletters.permissions import can_manage_newsletters
@@ -98,13 +107,11 @@ def add_deliveries_panel(request, panels):
 
 @hooks.register("before_publish_page")
 def ask_before_sending(request, page):
-    """An issue not yet sent is published only once the editor agreed to whom it goes."""
+    """An issue not yet sent is published only once it passes the pre-send checks and the
+    editor agreed to whom it goes (and to any warnings)."""
     if not isinstance(page, IssuePage) or publishing.was_sent(page):
         return None
-    plan = publishing.SendPlan.for_issue(page)
-    if plan.confirmed_by(request.POST):
-        return None
-    return publishing.confirmation_page(request, page, plan)
+    return publishing.hold_before_sending(request, page)
 
 
 @hooks.register("construct_page_action_menu")
@@ -161,3 +168,13 @@ def register_log_actions(actions):
         "Email correction",
         "Emailed the correction to the readers who received the article",
     )
+
+
+@hooks.register("construct_wagtail_userbar")
+def show_presend_checks_in_the_checks_panel(request, items, page):
+    """Wagtail's Checks panel lists what the pre-send checks found, as the issue's preview
+    marks it (see newsletters.presend)."""
+    if isinstance(page, IssuePage):
+        for item in items:
+            if isinstance(item, ContentCheckerItem):
+                add_to_checks_panel(item, presend.ISSUE_KINDS)

@@ -25,7 +25,8 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from articles.blocks import ArticleStoryBlock
-from articles.forms import PageForm
+from articles.content_checks import check_article, preview_marker
+from articles.forms import ArticlePageForm, PageForm
 from articles.further_reading import further_reading
 from articles.models.previews import FramedPreviewMixin
 from articles.models.settings import PublicationSettings
@@ -325,7 +326,7 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
 
     objects = ArticlePageManager()
 
-    base_form_class = PageForm
+    base_form_class = ArticlePageForm
     content_panels = Page.content_panels + [
         FieldPanel("dek"),
         MultipleChooserPanel(
@@ -468,6 +469,8 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
         context["share_url"] = url
         context["share_links"] = share_links(url, self.display_title)
         context["share_qr"] = qr_code_svg(url, self.display_title)
+        if getattr(request, "is_preview", False):  # for the editor's Checks panel
+            context["content_problems"] = preview_marker(check_article(self))
         return context
 
     def further_reading(self) -> list:

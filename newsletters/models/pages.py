@@ -16,6 +16,7 @@ from wagtail.admin.panels import (
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
+from articles.content_checks import preview_marker
 from articles.forms import PageForm
 from articles.models.pages import (
     ChildRoutingMixin,
@@ -24,6 +25,7 @@ from articles.models.pages import (
     ReaderPageManager,
 )
 from articles.models.previews import FramedPreviewMixin
+from newsletters import presend
 from newsletters.forms import IssuePageForm
 from newsletters.models.delivery import DeliveryProgress, progress_of
 from newsletters.numbering import issue_number
@@ -235,6 +237,8 @@ class IssuePage(FramedPreviewMixin, MetadataMixin, Page):
         context["newsletter"] = self.newsletter
         # Evaluated by the template only when it renders what is kept (page_cache_tags).
         context["items"] = partial(issue_items, self)
+        if getattr(request, "is_preview", False):  # for the editor's Checks panel
+            context["content_problems"] = preview_marker(presend.check_issue(self).problems)
         return context
 
     def preview_policy(self, mode_name: str) -> dict[str, list[str]]:

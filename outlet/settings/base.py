@@ -336,3 +336,8 @@ LOGGING = {
         "rq.worker": {"level": "WARNING"},
     },
 }
+
+# Pre-send and review checks (articles.content_checks): links to other sites are tried only
+# when asked for, with a HEAD request that gives up after this many seconds.
+CONTENT_CHECK_EXTERNAL_LINKS = env.bool("CONTENT_CHECK_EXTERNAL_LINKS", False)
+CONTENT_CHECK_LINK_TIMEOUT = env.float("CONTENT_CHECK_LINK_TIMEOUT", 3.0)

@@ -72,3 +72,6 @@ WHITENOISE_AUTOREFRESH = True
 if env.str("TASKS_BACKEND", "") not in ("database", "rq"):
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SUPPRESSION_HASH_KEY = "test-suppression-key"
+
+# Never the internet from a test, whatever the environment says.
+CONTENT_CHECK_EXTERNAL_LINKS = False

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 from wagtail.models import Site
+from wagtail.rich_text import RichText
 
 from articles.models import ArticlePage, ArticlePageAuthor, Author, HomePage, SectionPage
 from newsletters.models import (
@@ -52,7 +53,12 @@ def newsroom(live_server, django_db_serialized_rollback):
     Site.objects.filter(is_default_site=True).update(hostname=address.hostname, port=address.port)
     home = HomePage.objects.get()
     section = publish(home, SectionPage(title="Analysis", slug="analysis"))
-    article = ArticlePage(title="Port fees, explained", slug="port-fees", body=[])
+    article = ArticlePage(
+        title="Port fees, explained",
+        slug="port-fees",
+        summary="Who pays, and how much.",
+        body=[("paragraph", RichText("<p>Ports charge more each year.</p>"))],
+    )
     article.article_authors.add(ArticlePageAuthor(author=Author.objects.create(name="A", slug="a")))
     publish(section, article)
     index = publish(home, NewsletterIndexPage(title="Newsletters", slug="newsletters"))
@@ -73,7 +79,11 @@ def newsroom(live_server, django_db_serialized_rollback):
     bounced = SubscriptionFactory(newsletter=newsletter).subscriber
     Suppression.add(bounced.email, Suppression.Reason.BOUNCED)
     issue = IssuePage(
-        title="The Weekly Steep, No. 1", slug="no-1", subject="Ports and fees", live=False
+        title="The Weekly Steep, No. 1",
+        slug="no-1",
+        subject="Ports and fees",
+        preheader="What shippers pay, and why it keeps rising.",
+        live=False,
     )
     issue.items.add(IssueItem(article=article))
     newsletter.add_child(instance=issue)
@@ -291,7 +301,8 @@ def test_scheduling_an_issue_says_when_and_sends_nothing_yet(editor, newsroom, m
     page.get_by_role("button", name="Set schedule").click()
     schedule = page.get_by_role("dialog", name="Set publishing schedule")
     schedule.get_by_label("Go live date/time").fill("2030-01-02 09:00")
-    schedule.get_by_role("button", name="Save schedule").click()
+    # From the keyboard: the field's date picker may still cover the button.
+    schedule.get_by_role("button", name="Save schedule").press("Enter")
     expect(schedule).to_be_hidden()
 
     dialog = open_publish(page, button="Schedule to publish")
@@ -307,4 +318,72 @@ def test_scheduling_an_issue_says_when_and_sends_nothing_yet(editor, newsroom, m
     )
     assert not IssuePage.objects.get(pk=issue.pk).live
     assert not Delivery.objects.exists() and mailoutbox == []
+    editor.assert_clean()
+
+
+# Pre-send checks: a warning waits for "send anyway"; Wagtail's Checks panel lists problems
+
+
+def test_a_warning_holds_the_send_until_the_editor_ticks_send_anyway(editor, newsroom, mailoutbox):
+    page, issue = editor.page, newsroom["issue"]
+    page.goto(f"/admin/pages/{issue.pk}/edit/")
+    page.locator("#id_preheader").fill("")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".messages")).to_contain_text("has been updated")
+    panel = page.locator("[aria-labelledby=presend-heading-panel]")
+    expect(panel).to_contain_text("The preheader is empty")
+
+    dialog = open_publish(page)
+    expect(dialog).to_contain_text("1 warning: publishing asks you to send anyway.")
+    send = dialog.get_by_role("button", name="Publish and send to 3")
+    expect(send).to_be_disabled()
+    dialog.get_by_label("Send anyway, with this warning").check()
+    expect(send).to_be_enabled()
+    send.click()
+
+    expect(page.locator(".messages")).to_contain_text(
+        "Emailing it to 3 confirmed subscribers: follow it in the Delivery panel."
+    )
+    assert IssuePage.objects.get(pk=issue.pk).live
+    assert len(mailoutbox) == 3
+    editor.assert_clean()
+
+
+def test_an_error_leaves_only_save_and_check_again_which_refuses(editor, newsroom, mailoutbox):
+    page, issue = editor.page, newsroom["issue"]
+    page.goto(f"/admin/pages/{issue.pk}/edit/")
+    page.locator("#id_subject").fill("Ports and fees TK")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".messages")).to_contain_text("has been updated")
+
+    dialog = open_publish(page)
+    expect(dialog).to_contain_text("Placeholder “TK” left in the subject.")
+    expect(dialog.get_by_role("button", name=re.compile("Publish and send"))).to_have_count(0)
+    dialog.get_by_role("button", name="Save and check again").click()
+
+    expect(page.locator(".messages")).to_contain_text(
+        "Not published, nothing was sent: the pre-send checks found 1 problem to fix first."
+    )
+    assert not IssuePage.objects.get(pk=issue.pk).live
+    assert mailoutbox == [] and not IssueSend.objects.exists()
+    editor.assert_clean()
+
+
+def test_wagtails_checks_panel_lists_a_placeholder_in_an_article(editor, newsroom):
+    page = editor.page
+    page.goto(f"/admin/pages/{newsroom['article'].pk}/edit/")
+    toggle = page.get_by_role("button", name="Toggle checks")
+    toggle.click()
+    expect(page.get_by_role("heading", name="Issues found")).to_be_visible()
+    panel = page.locator("[data-checks-panel]")
+    expect(panel).not_to_contain_text("Placeholder left in")
+    toggle.click()
+
+    page.locator("#id_title").fill("Port fees, explained TK")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".messages")).to_contain_text("has been updated")
+    page.get_by_role("button", name="Toggle checks").click()
+
+    expect(panel).to_contain_text("Placeholder left in (TK, lorem, XXX)", timeout=20_000)
+    expect(page.locator("[data-content-checker-count]").first).to_have_text("1")
     editor.assert_clean()
