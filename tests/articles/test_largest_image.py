@@ -26,3 +26,12 @@ def test_the_first_featured_image_loads_first_and_the_rest_lazily(client, home, 
     assert first.get("fetchpriority") == "high"
     assert first.get("loading") is None
     assert [image.get("loading") for image in others] == ["lazy", "lazy"]
+
+
+def test_no_template_comment_shows_on_a_listing(client, home, section):
+    article = ArticlePageFactory(parent=section, title="Featured", hero_image=ImageFactory())
+    HomePageFeaturedArticle.objects.create(page=home, article=article, sort_order=0)
+
+    for url in (home.url, section.url):
+        body = client.get(url).content.decode()
+        assert "{#" not in body and "#}" not in body and "{%" not in body, url
