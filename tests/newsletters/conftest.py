@@ -17,7 +17,7 @@ from wagtail.models import PageLogEntry
 from wagtail.test.utils.form_data import querydict_from_html, rich_text
 
 from newsletters.models import Delivery, IssuePage, Subscriber, Subscription, Suppression
-from tests.factories import ArticlePageFactory, UserFactory
+from tests.articles.factories import ArticlePageFactory, UserFactory
 from tests.newsletters.factories import (
     NewsletterIndexPageFactory,
     NewsletterPageFactory,

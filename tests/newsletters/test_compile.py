@@ -8,7 +8,7 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry, PageViewRestriction
 
 from newsletters.models import IssuePage
-from tests.factories import ArticlePageFactory, SectionPageFactory, SeriesFactory
+from tests.articles.factories import ArticlePageFactory, SectionPageFactory, SeriesFactory
 from tests.newsletters.conftest import (
     edit_url,
     html_part,

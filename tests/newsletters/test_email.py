@@ -14,7 +14,7 @@ from articles.models import PublicationSettings
 from newsletters import tokens
 from newsletters.models import Delivery
 from newsletters.rendering import GMAIL_CLIP_BYTES, issue_label, render_issue
-from tests.factories import ArticlePageFactory, AuthorFactory, ImageFactory
+from tests.articles.factories import ArticlePageFactory, AuthorFactory, ImageFactory
 from tests.newsletters.conftest import (
     form_data,
     html_links,

@@ -180,7 +180,7 @@ def explorer_rows(client, page) -> list[str]:
 def test_the_page_explorer_hides_newsletter_pages_from_writers(
     writer_client, editor_client, home, section, newsletter
 ):
-    from tests.factories import SectionPageFactory
+    from tests.articles.factories import SectionPageFactory
 
     SectionPageFactory(parent=home, title="Briefings", slug="briefings")
     editor_sees = " | ".join(explorer_rows(editor_client, home))

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsletters.models import Subscription
-from tests.factories import ArticlePageFactory, SeriesFactory, paragraph
+from tests.articles.factories import ArticlePageFactory, SeriesFactory, paragraph
 from tests.newsletters.conftest import form_data, subscribe_forms
 from tests.newsletters.factories import IssuePageFactory
 from tests.reader import read

@@ -263,7 +263,7 @@ def test_the_ledger_leaves_out_a_suppressed_address_whatever_its_rows_say(newsle
 def test_a_test_send_to_a_suppressed_reader_is_refused_and_to_staff_allowed(
     editor, newsletter, mailbox, kept_out
 ):
-    from tests.factories import UserFactory
+    from tests.articles.factories import UserFactory
 
     UserFactory(username="colleague", email="colleague@example.org", groups=["Writers"])
     issue = IssuePageFactory(parent=newsletter)
