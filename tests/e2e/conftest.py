@@ -62,15 +62,3 @@ def demo_content(django_db_serialized_rollback):
     from django.core.management import call_command
 
     call_command("load_demo_content", stdout=io.StringIO())
-
-
-def wait_until(page, condition, what: str, timeout: float = 15):
-    """Wait for something the browser does not show (a held request, a database row), letting
-    Playwright's event loop run meanwhile; fail after `timeout` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        page.wait_for_timeout(50)

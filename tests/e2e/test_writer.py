@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 
 from articles.models import ArticlePage, Author, HomePage, SectionPage
-from tests.e2e.conftest import wait_until
+from tests.e2e.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -12,25 +12,22 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from newsletters.models import Delivery, IssuePage, IssueSend, Subscriber, Subscription
-from tests.newsletters.conftest import (
+from tests.newsletters.editor import (
     action_url,
     add_url,
     ask_to_publish,
     confirmation_form,
     edit_url,
-    form_data,
     form_errors,
-    html_part,
     issue_form,
-    local,
     logged,
     messages_of,
-    newsletter_state,
     press,
     publish,
-    text_part,
 )
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.forms import form_data, newsletter_state
+from tests.newsletters.mail import html_part, local, text_part
 
 pytestmark = pytest.mark.django_db
 

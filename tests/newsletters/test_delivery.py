@@ -7,9 +7,6 @@ Tasks run where they are enqueued (test settings), so publishing delivers before
 the tests that need real worker processes are in test_delivery_workers.py.
 """
 
-# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
-# ruff: noqa: F401, F811
-
 import io
 import time
 from datetime import timedelta
@@ -29,17 +26,14 @@ from newsletters.models import (
     Suppression,
 )
 from newsletters.sweep import sweep
-from tests.newsletters.delivery_fixtures import (
+from tests.newsletters.sending import (
     add_subscribers,
     assert_counts_add_up,
     assert_each_mailed_once,
     ledger,
-    mail_to_sink,
     make_issue,
-    newsletter,
     publish,
     send_state,
-    sink,
 )
 
 Status = Delivery.Status

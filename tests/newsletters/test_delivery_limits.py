@@ -4,32 +4,21 @@ server's pushback that slows the run, and a run that pauses itself past its boun
 Measured on the SMTP sink's own clock: when it accepted each message.
 """
 
-# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
-# ruff: noqa: F401, F811
-
 import pytest
 from django.test import override_settings
 
 from newsletters import pausing
 from newsletters.delivery import deliver
 from newsletters.models import Delivery, IssueSend, Suppression
-from tests.newsletters.delivery_fixtures import (
-    DUMMY_TASKS,
+from tests.newsletters.sending import (
     add_subscribers,
     assert_counts_add_up,
     assert_each_mailed_once,
-    database_tasks,
-    finish_with_sweeps,
     ledger,
-    mail_to_sink,
     make_issue,
-    newsletter,
-    processes,
     publish,
-    redis_url,
-    sink,
-    worker_env,
 )
+from tests.newsletters.workers import DUMMY_TASKS, finish_with_sweeps, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 Status = Delivery.Status

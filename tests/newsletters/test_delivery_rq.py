@@ -10,9 +10,6 @@ test) enqueues delivery again. Each test run uses a Redis database of its own (1
 worker's number) and empties it; without a Redis server on 127.0.0.1 the test is skipped.
 """
 
-# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
-# ruff: noqa: F401, F811
-
 import os
 import time
 
@@ -21,22 +18,16 @@ from django.test import override_settings
 
 from newsletters.models import Delivery, IssueSend
 from newsletters.sweep import sweep
-from tests.newsletters.delivery_fixtures import (
+from tests.newsletters.sending import (
     add_subscribers,
     assert_counts_add_up,
     assert_each_mailed_once,
-    is_postgres,
     make_issue,
-    newsletter,
-    processes,
     publish,
-    redis_url,
     send_state,
-    sink,
     unfinished,
-    wait_until,
-    worker_env,
 )
+from tests.newsletters.workers import is_postgres, wait_until, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 RECIPIENTS = 3000

@@ -6,9 +6,6 @@ mail the sink; leases are 2 seconds, so a dead worker's rows come back quickly. 
 plays the scheduler: its sweep enqueues delivery again for rows a dead worker left.
 """
 
-# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
-# ruff: noqa: F401, F811
-
 import os
 import random
 import threading
@@ -22,23 +19,16 @@ from django.utils import timezone
 
 from newsletters.models import Delivery, IssuePage, IssueSend, progress_of
 from newsletters.sweep import sweep
-from tests.newsletters.delivery_fixtures import (
-    DATABASE_TASKS,
+from tests.newsletters.sending import (
     add_subscribers,
     assert_counts_add_up,
     assert_each_mailed_once,
-    database_tasks,
-    finish_with_sweeps,
-    is_postgres,
     make_issue,
-    newsletter,
-    processes,
     publish,
     send_state,
-    sink,
     unfinished,
-    worker_env,
 )
+from tests.newsletters.workers import DATABASE_TASKS, finish_with_sweeps, is_postgres, worker_env
 
 Status = Delivery.Status
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -9,8 +9,9 @@ from django.urls import URLResolver, get_resolver, reverse
 from wagtail.models import PagePermissionTester
 
 from newsletters.models import Delivery, IssuePage
-from tests.newsletters.conftest import edit_url, issue_form, logged_in, newsletter_state
+from tests.newsletters.editor import edit_url, issue_form, logged_in
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.forms import newsletter_state
 
 pytestmark = pytest.mark.django_db
 
