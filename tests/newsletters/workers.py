@@ -104,8 +104,9 @@ class Processes:
             self.kill(process)
 
 
-def finish_with_sweeps(issue, processes, timeout: float = 40, tasks=DATABASE_TASKS) -> None:
-    """Act as the scheduler until the issue is sent: sweep every half second."""
+def finish_with_sweeps(issue, processes, timeout: float = 240, tasks=DATABASE_TASKS) -> None:
+    """Act as the scheduler until the issue is sent: sweep every half second. The deadline
+    only stops a send that is stuck, so it is generous: a loaded machine sends slowly."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not unfinished(issue) and send_state(issue) == IssueSend.State.SENT:
