@@ -48,27 +48,27 @@ def home(site):
 
 @pytest.fixture
 def section(home):
-    from tests.factories import SectionPageFactory
+    from tests.articles.factories import SectionPageFactory
 
     return SectionPageFactory(parent=home, title="Analysis", slug="analysis")
 
 
 @pytest.fixture
 def writer(db):
-    from tests.factories import UserFactory
+    from tests.articles.factories import UserFactory
 
     return UserFactory(username="wendy-writer", groups=["Writers"])
 
 
 @pytest.fixture
 def editor(db):
-    from tests.factories import UserFactory
+    from tests.articles.factories import UserFactory
 
     return UserFactory(username="eddie-editor", groups=["Editors"])
 
 
 @pytest.fixture
 def image(db):
-    from tests.factories import ImageFactory
+    from tests.articles.factories import ImageFactory
 
     return ImageFactory()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import (
+from tests.articles.factories import (
     ArticlePageFactory,
     AuthorFactory,
     ImageFactory,

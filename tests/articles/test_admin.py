@@ -12,7 +12,7 @@ from wagtail.test.utils.form_data import (
 )
 
 from articles.models import ArticlePage, Author
-from tests.factories import AuthorFactory
+from tests.articles.factories import AuthorFactory
 from tests.reader import read
 
 pytestmark = pytest.mark.django_db
@@ -262,7 +262,7 @@ def test_only_the_home_page_sits_at_the_top_of_the_tree(home):
 
 @pytest.mark.parametrize("kind", ["author", "series"])
 def test_editors_find_authors_and_series_by_name_in_the_admin(editor, kind):
-    from tests.factories import SeriesFactory
+    from tests.articles.factories import SeriesFactory
 
     AuthorFactory(name="Marmalade Jones")
     SeriesFactory(name="Marmalade talks")

@@ -7,12 +7,12 @@ from wagtail.models import WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from articles.models import ArticlePage
+from tests.articles.factories import ArticlePageFactory, AuthorFactory, ImageFactory
 from tests.articles.test_admin import (
     add_url,
     article_form,
     new_article_fields,
 )
-from tests.factories import ArticlePageFactory, AuthorFactory, ImageFactory
 
 pytestmark = pytest.mark.django_db
 

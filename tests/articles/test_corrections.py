@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from articles.models import ArticleNotice, ArticlePage
+from tests.articles.factories import ArticlePageFactory
 from tests.articles.test_admin import article_form, assert_no_form_errors, edit_url
 from tests.articles.test_seo import json_ld, moment, of_type
-from tests.factories import ArticlePageFactory
 from tests.reader import parse_xml, read, text_of
 
 pytestmark = pytest.mark.django_db

@@ -1,47 +1,53 @@
-"""Every page model has a factory, and each factory builds a page that works."""
+"""Every page model has a factory, found by convention, and each builds a page that works.
+
+The convention: the factory of `<app>.models.<Model>` is `tests.<app>.factories.<Model>Factory`,
+one factories module per app, next to that app's tests.
+"""
 
 import importlib
+from pathlib import Path
 
 import pytest
 import wagtail_factories
+from django.apps import apps
+from django.conf import settings
 from wagtail.models import Page, get_page_models
 
 from articles.models import HomePage
-from tests.factories import ArticlePageFactory, AuthorFactory
+from tests.articles.factories import ArticlePageFactory, AuthorFactory
 
-PROJECT_APPS = {"articles", "newsletters"}
-# Each app's tests keep their factories next to them; this test looks in all of them.
-FACTORY_MODULES = ["tests.factories", "tests.newsletters.factories"]
+
+def project_apps() -> set[str]:
+    """The labels of the apps at the top of this repository (not Django's, not Wagtail's)."""
+    base = Path(settings.BASE_DIR).resolve()
+    return {
+        config.label
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().parent == base
+    }
 
 
 def project_page_models() -> list[type[Page]]:
     return [
         model
         for model in get_page_models()
-        if model._meta.app_label in PROJECT_APPS and not model._meta.abstract
+        if model._meta.app_label in project_apps() and not model._meta.abstract
     ]
 
 
-def _subclasses(cls):
-    for subclass in cls.__subclasses__():
-        yield subclass
-        yield from _subclasses(subclass)
-
-
-def page_factories() -> dict[type[Page], type]:
-    """The PageFactory of each project page model, from every factory module that exists."""
-    for name in FACTORY_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if not (name == error.name or name.startswith(f"{error.name}.")):
-                raise  # the module exists but is broken
-    factories = {}
-    for factory in _subclasses(wagtail_factories.PageFactory):
-        model = factory._meta.get_model_class()
-        if model is not None and model._meta.app_label in PROJECT_APPS:
-            factories[model] = factory
-    return factories
+def factory_for(model: type[Page]) -> type[wagtail_factories.PageFactory] | None:
+    """`tests.<app>.factories.<Model>Factory`, if it exists and builds `model`."""
+    name = f"tests.{model._meta.app_label}.factories"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if not (name == error.name or name.startswith(f"{error.name}.")):
+            raise  # the module exists but is broken
+        return None
+    factory = getattr(module, f"{model.__name__}Factory", None)
+    if factory is None or not issubclass(factory, wagtail_factories.PageFactory):
+        return None
+    return factory if factory._meta.get_model_class() is model else None
 
 
 def test_the_project_has_page_models_to_cover():
@@ -49,24 +55,31 @@ def test_the_project_has_page_models_to_cover():
         "HomePage",
         "SectionPage",
         "ArticlePage",
+        "NewsletterIndexPage",
+        "NewsletterPage",
+        "IssuePage",
     }
 
 
 @pytest.mark.parametrize("model", project_page_models(), ids=lambda model: model._meta.label)
 def test_every_page_model_has_a_factory(model):
-    assert model in page_factories(), f"{model._meta.label} has no PageFactory in the tests"
+    app = model._meta.app_label
+    assert factory_for(model), (
+        f"{model._meta.label} has no factory: add {model.__name__}Factory, a PageFactory for it, "
+        f"to tests/{app}/factories.py"
+    )
 
 
 def create_in_tree(model, home):
     """A page of `model` made by its factory under a parent it allows, built the same way."""
     if model is HomePage:
-        return page_factories()[model](parent=Page.get_first_root_node())
+        return factory_for(model)(parent=Page.get_first_root_node())
     parents = model.allowed_parent_page_models()
     if HomePage in parents:
         parent = home
     else:
-        parent = create_in_tree(next(p for p in parents if p in page_factories()), home)
-    return page_factories()[model](parent=parent)
+        parent = create_in_tree(next(p for p in parents if factory_for(p)), home)
+    return factory_for(model)(parent=parent)
 
 
 @pytest.mark.django_db

@@ -7,7 +7,12 @@ import feedparser
 import pytest
 from wagtail.models import PageViewRestriction
 
-from tests.factories import ArticlePageFactory, AuthorFactory, SectionPageFactory, SeriesFactory
+from tests.articles.factories import (
+    ArticlePageFactory,
+    AuthorFactory,
+    SectionPageFactory,
+    SeriesFactory,
+)
 from tests.reader import parse_xml
 
 pytestmark = pytest.mark.django_db

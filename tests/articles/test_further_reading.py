@@ -6,7 +6,7 @@ import pytest
 from wagtail.models import PageViewRestriction
 
 from articles.models import ArticlePage, ArticlePageRelated
-from tests.factories import ArticlePageFactory, SeriesFactory
+from tests.articles.factories import ArticlePageFactory, SeriesFactory
 from tests.reader import card_titles, read, section_headed
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from wagtail.models import PageViewRestriction
 
 from articles.models import Author
 from articles.models.pages import LISTING_PAGE_SIZE
-from tests.factories import ArticlePageFactory, ImageFactory, paragraph
+from tests.articles.factories import ArticlePageFactory, ImageFactory, paragraph
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import lxml.html
 import pytest
 
 from articles.models import HomePageFeaturedArticle
-from tests.factories import ArticlePageFactory, ImageFactory
+from tests.articles.factories import ArticlePageFactory, ImageFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from lxml import etree
 
-from tests.factories import ArticlePageFactory, SeriesFactory
+from tests.articles.factories import ArticlePageFactory, SeriesFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from articles.models import ArticlePage, Author
-from tests.factories import ArticlePageFactory
+from tests.articles.factories import ArticlePageFactory
 from tests.newsletters.factories import NewsletterIndexPageFactory, NewsletterPageFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from articles.models import HomePageFeaturedArticle
-from tests.factories import ArticlePageFactory, AuthorFactory, SeriesFactory
+from tests.articles.factories import ArticlePageFactory, AuthorFactory, SeriesFactory
 from tests.reader import (
     NOT_FOUND_HEADING,
     card_titles,

@@ -5,7 +5,7 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from tests.factories import ArticlePageFactory
+from tests.articles.factories import ArticlePageFactory
 from tests.newsletters.factories import (
     IssuePageFactory,
     NewsletterIndexPageFactory,

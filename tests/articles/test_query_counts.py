@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles.models import HomePageFeaturedArticle
-from tests.factories import (
+from tests.articles.factories import (
     ArticlePageFactory,
     AuthorFactory,
     ImageFactory,
@@ -232,7 +232,7 @@ def test_section_author_series_and_tag_feeds_do_not_grow_with_their_entries(clie
 def test_an_article_routed_from_its_section_knows_its_parent_and_authors(rf, section, pool):
     """Routing hands the article its section and its authors with their photos: asking for
     them costs nothing more (this leans on Wagtail's own `_cached_parent_obj`)."""
-    from tests.factories import ArticlePageFactory
+    from tests.articles.factories import ArticlePageFactory
 
     article = ArticlePageFactory(parent=section, slug="routed")
     request = rf.get(article.url)

@@ -3,7 +3,7 @@
 import pytest
 
 from articles.reading_time import count_words, reading_minutes
-from tests.factories import ArticlePageFactory, paragraph, words
+from tests.articles.factories import ArticlePageFactory, paragraph, words
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def test_writers_hold_no_page_permission_outside_the_sections(section):
 
 
 def test_a_new_section_opens_to_writers(home, writer):
-    from tests.factories import SectionPageFactory
+    from tests.articles.factories import SectionPageFactory
 
     briefings = SectionPageFactory(parent=home, title="Briefings", slug="briefings")
 

@@ -5,7 +5,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import ArticlePageFactory
+from tests.articles.factories import ArticlePageFactory
 from tests.reader import card_titles, read
 
 pytestmark = pytest.mark.django_db

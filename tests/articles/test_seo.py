@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from articles.models import PublicationSettings
-from tests.factories import ArticlePageFactory, ImageFactory
+from tests.articles.factories import ArticlePageFactory, ImageFactory
 from tests.reader import read
 
 pytestmark = pytest.mark.django_db

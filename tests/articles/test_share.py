@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from articles.share import share_links
-from tests.factories import ArticlePageFactory, SeriesFactory
+from tests.articles.factories import ArticlePageFactory, SeriesFactory
 from tests.reader import read
 
 TRICKY_TITLE = 'Tariffs & chips? #1 in Zhōngguó, the "hawks\'" view'

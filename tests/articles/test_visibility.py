@@ -5,7 +5,7 @@ import pytest
 from wagtail.models import PageViewRestriction
 
 from articles.models import ArticlePageRelated, HomePageFeaturedArticle
-from tests.factories import ArticlePageFactory, AuthorFactory, SeriesFactory
+from tests.articles.factories import ArticlePageFactory, AuthorFactory, SeriesFactory
 from tests.reader import card_titles, parse_xml, read, section_headed
 
 pytestmark = pytest.mark.django_db

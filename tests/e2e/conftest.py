@@ -28,7 +28,11 @@ def browser(django_db_setup):
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
     from django.db import connections
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait as long as actions (15 s, not Playwright's 5): a loaded machine renders
+    # slowly, not wrongly.
+    expect.set_options(timeout=15_000)
 
     # Once Playwright's event loop runs in this thread, Django hands out new connection
     # objects, without the copy of the migrated data that serialized rollback restores.
@@ -62,15 +66,3 @@ def demo_content(django_db_serialized_rollback):
     from django.core.management import call_command
 
     call_command("load_demo_content", stdout=io.StringIO())
-
-
-def wait_until(page, condition, what: str, timeout: float = 15):
-    """Wait for something the browser does not show (a held request, a database row), letting
-    Playwright's event loop run meanwhile; fail after `timeout` seconds."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        page.wait_for_timeout(50)

@@ -1,31 +1,32 @@
-"""Fixtures the newsletter tests share: newsletters, subscribers, clients per role, a mailbox."""
+"""Fixtures the newsletter tests share: newsletters, subscribers, clients per role, a mailbox,
+an issue in the editor; and for delivery, an SMTP sink, worker processes and a Redis database.
 
-import email
-import re
+Helpers the tests call are plain modules beside this one (editor, forms, mail, sending,
+workers); only fixtures live here, so that no test imports from a conftest.
+"""
+
+import os
 from contextlib import contextmanager
-from email import policy
-from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
-from django.urls import reverse
+import redis
+from django.test import override_settings
 from django.utils import timezone
-from wagtail.models import PageLogEntry
-from wagtail.test.utils.form_data import querydict_from_html, rich_text
+from wagtail.test.utils.form_data import rich_text
 
-from newsletters.models import Delivery, IssuePage, Subscriber, Subscription, Suppression
-from tests.factories import ArticlePageFactory, UserFactory
+from newsletters.models import IssuePage, Subscription
+from tests.articles.factories import ArticlePageFactory, UserFactory
+from tests.newsletters.editor import add_url, form_errors, issue_form, logged_in
 from tests.newsletters.factories import (
     NewsletterIndexPageFactory,
     NewsletterPageFactory,
     SubscriptionFactory,
 )
-
-SUBSCRIBE_PATH = "/subscriptions/subscribe/"
-URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')]+")
+from tests.newsletters.forms import form_data, subscribe_forms
+from tests.newsletters.mail import Mailbox
+from tests.newsletters.smtp_sink import SmtpSink
+from tests.newsletters.workers import DATABASE_TASKS, Processes
 
 
 @pytest.fixture
@@ -74,12 +75,6 @@ def superuser(db):
     return UserFactory(username="sam-superuser", is_superuser=True)
 
 
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def editor_client(editor):
     return logged_in(editor)
@@ -105,74 +100,9 @@ def committed(django_capture_on_commit_callbacks):
     return run
 
 
-class Mailbox:
-    """The locmem outbox, each message parsed back with the `email` package."""
-
-    def __init__(self, outbox):
-        self.outbox = outbox
-
-    def __len__(self):
-        return len(self.outbox)
-
-    def parsed(self, index: int = -1) -> EmailMessage:
-        raw = self.outbox[index].message().as_bytes()
-        return email.message_from_bytes(raw, policy=policy.default)
-
-    def all(self) -> list[EmailMessage]:
-        return [self.parsed(index) for index in range(len(self.outbox))]
-
-    def only(self) -> EmailMessage:
-        assert len(self.outbox) == 1, f"expected one email, found {len(self.outbox)}"
-        return self.parsed(0)
-
-    def sent_to(self, address: str) -> list[EmailMessage]:
-        return [message for message in self.all() if address in message["To"]]
-
-
-def html_part(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()
-
-
-def text_part(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def html_links(html: str) -> list[str]:
-    return [a["href"] for a in BeautifulSoup(html, "html.parser").find_all("a", href=True)]
-
-
-def text_links(text: str) -> list[str]:
-    return URL_IN_TEXT.findall(text)
-
-
-def local(url: str) -> str:
-    """The path (and query) of one of the site's own absolute URLs, for the test client."""
-    parts = urlsplit(url)
-    assert parts.scheme in ("http", "https") and parts.hostname == "localhost", url
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
 @pytest.fixture
 def mailbox(mailoutbox):
     return Mailbox(mailoutbox)
-
-
-def newsletter_state() -> dict:
-    """Everything a click must not change: who is subscribed, suppressed, or owed an email."""
-    return {
-        "subscribers": sorted(
-            Subscriber.objects.values_list(
-                "pk", "email", "status", "token_version", "consent_at", "confirmation_sent_at"
-            )
-        ),
-        "subscriptions": sorted(
-            Subscription.objects.values_list(
-                "pk", "subscriber_id", "newsletter_id", "status", "confirmed_at", "unsubscribed_at"
-            )
-        ),
-        "suppressions": sorted(Suppression.objects.values_list("email_hash", "reason")),
-        "deliveries": sorted(Delivery.objects.values_list("pk", "status", "attempts", "sent_at")),
-    }
 
 
 @pytest.fixture
@@ -193,87 +123,6 @@ def signup(client, newsletter, committed):
             )
 
     return submit
-
-
-def subscribe_forms(html: str) -> list:
-    """The subscribe forms on a page, as BeautifulSoup elements."""
-    soup = BeautifulSoup(html, "html.parser")
-    return soup.find_all("form", action=reverse("newsletters:subscribe"))
-
-
-def form_data(form) -> dict:
-    """What a browser submits for `form` with nothing typed in: every named input's value."""
-    data = {}
-    for field in form.find_all(["input", "textarea", "select"]):
-        if field.get("name") and field.get("type") not in ("submit", "button"):
-            data[field["name"]] = field.get("value", "")
-    return data
-
-
-# The issue editor in the admin
-
-
-def add_url(newsletter) -> str:
-    return reverse("wagtailadmin_pages:add", args=["newsletters", "issuepage", newsletter.pk])
-
-
-def edit_url(page) -> str:
-    return reverse("wagtailadmin_pages:edit", args=[page.pk])
-
-
-def action_url(name: str, issue) -> str:
-    return reverse(f"newsletters_admin:{name}", args=[issue.pk])
-
-
-def issue_form(client, url: str, articles=None, **fields) -> dict:
-    """The issue editor's form at `url` as a browser submits it, with `fields` filled in.
-
-    `articles` replaces the issue's items with these (article or (article, blurb)), in order.
-    """
-    response = client.get(url)
-    assert response.status_code == 200, f"GET {url} → {response.status_code}"
-    data = querydict_from_html(response.content.decode(), form_id="page-edit-form")
-    form = {key: value for key, value in data.lists() if "__prefix__" not in key}
-    form = {key: value if len(value) > 1 else value[0] for key, value in form.items()}
-    if articles is not None:
-        form = {key: value for key, value in form.items() if not key.startswith("items-")}
-        form.update({"items-INITIAL_FORMS": "0", "items-MIN_NUM_FORMS": "0"})
-        form.update({"items-MAX_NUM_FORMS": "1000", "items-TOTAL_FORMS": str(len(articles))})
-        for index, entry in enumerate(articles):
-            article, blurb = entry if isinstance(entry, tuple) else (entry, "")
-            form.update(
-                {
-                    f"items-{index}-article": str(article.pk),
-                    f"items-{index}-blurb": blurb,
-                    f"items-{index}-ORDER": str(index + 1),
-                    f"items-{index}-id": "",
-                    f"items-{index}-DELETE": "",
-                }
-            )
-    form.update(fields)
-    return form
-
-
-def press(client, action: str, issue, *, follow: bool = False, **fields):
-    """Press one of the Delivery panel's buttons (compile, send_test): like the browser, post
-    the whole issue form, with `fields` changed, to the button's own URL."""
-    form = issue_form(client, edit_url(issue), **fields)
-    return client.post(action_url(action, issue), form, follow=follow)
-
-
-def form_errors(response) -> str:
-    if response.status_code != 200 or not response.context or "form" not in response.context:
-        return ""
-    form = response.context["form"]
-    return f"{form.errors} {[f.errors for f in form.formsets.values()]}"
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
-def logged(issue, action: str) -> int:
-    return PageLogEntry.objects.filter(page_id=issue.pk, action=action).count()
 
 
 @pytest.fixture
@@ -316,40 +165,49 @@ def drafted(editor_client, newsletter, live_article):
     return IssuePage.objects.get(slug="issue-12")
 
 
-def publish(client, issue, **fields):
-    """Press Publish in the issue editor, then agree to the send on the page that asks."""
-    asked = ask_to_publish(client, issue, **fields)
-    confirmation = confirmation_form(asked)
-    if confirmation is None:  # already sent: nothing to agree to
-        return asked
-    return client.post(confirmation["action"], form_data(confirmation), follow=True)
+# Delivery
 
 
-def ask_to_publish(client, issue, **fields):
-    """Press Publish in the issue editor (without the editor's JavaScript dialog)."""
-    form = issue_form(client, edit_url(issue), **{"action-publish": "publish", **fields})
-    return client.post(edit_url(issue), form, follow=True)
+@pytest.fixture
+def sink():
+    with SmtpSink() as running:
+        yield running
 
 
-def confirmation_form(response):
-    """The form of the page that asks before an issue is sent, if that is what came back."""
-    soup = BeautifulSoup(response.content, "html.parser")
-    return soup.find("form", action=re.compile(r"/admin/newsletters/issues/\d+/publish/$"))
+@pytest.fixture
+def processes(tmp_path):
+    started = Processes(tmp_path)
+    yield started
+    started.kill_all()
 
 
-# CSV import in the admin
+@pytest.fixture
+def redis_url():
+    """A Redis database of this test run's own (13 + the xdist worker), emptied before and
+    after; skipped (a failure under CI) without a Redis server."""
+    server = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = server._replace(path=f"/{13 + worker}").geturl()
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {url}: {error}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
 
-IMPORT_URL = reverse("newsletters_admin:import")
+
+@pytest.fixture
+def mail_to_sink(sink):
+    """This process's email goes to the sink; tasks run where they are enqueued."""
+    with override_settings(**sink.django_settings):
+        yield sink
 
 
-def csv_file(*lines: str, encoding: str = "utf-8") -> SimpleUploadedFile:
-    return SimpleUploadedFile("subscribers.csv", "\n".join(lines).encode(encoding), "text/csv")
-
-
-def run_import(client, newsletter, upload):
-    return client.post(IMPORT_URL, {"newsletter": newsletter.pk, "file": upload}, follow=True)
-
-
-def report(response) -> str:
-    (message,) = [m for m in messages_of(response) if m.startswith("Import finished")]
-    return message
+@pytest.fixture
+def database_tasks():
+    """Tasks enqueued by this process go to the database queue, for db_worker processes."""
+    with override_settings(TASKS=DATABASE_TASKS):
+        yield

@@ -29,7 +29,7 @@ from newsletters.models import (
 )
 from newsletters.subscribing import subscriber_for
 from newsletters.tokens import UNSUBSCRIBE, make
-from tests.newsletters.conftest import csv_file, report, run_import
+from tests.newsletters.editor import csv_file, report, run_import
 from tests.newsletters.factories import IssuePageFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db

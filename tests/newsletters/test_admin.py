@@ -12,25 +12,22 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from newsletters.models import Delivery, IssuePage, IssueSend, Subscriber, Subscription
-from tests.newsletters.conftest import (
+from tests.newsletters.editor import (
     action_url,
     add_url,
     ask_to_publish,
     confirmation_form,
     edit_url,
-    form_data,
     form_errors,
-    html_part,
     issue_form,
-    local,
     logged,
     messages_of,
-    newsletter_state,
     press,
     publish,
-    text_part,
 )
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.forms import form_data, newsletter_state
+from tests.newsletters.mail import html_part, local, text_part
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +118,7 @@ def test_an_emptied_slug_comes_back_as_the_number(editor_client, numbered):
 def test_each_article_of_an_issue_is_headed_by_its_title(
     editor_client, newsletter, live_article, section
 ):
-    from tests.factories import ArticlePageFactory
+    from tests.articles.factories import ArticlePageFactory
 
     other = ArticlePageFactory(parent=section, title="Chips, year two")
     issue = IssuePageFactory(parent=newsletter, items=[other, live_article])
@@ -305,7 +302,7 @@ def test_a_test_of_a_form_with_errors_sends_nothing_and_keeps_what_was_typed(
 def test_compile_keeps_what_the_editor_typed_before_pressing_it(
     editor_client, drafted, live_article, section
 ):
-    from tests.factories import ArticlePageFactory
+    from tests.articles.factories import ArticlePageFactory
 
     ArticlePageFactory(parent=section, title="Published this morning", date=timezone.now())
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.test import override_settings
 
 from newsletters.bounces import delivery_named_by, return_path
 from newsletters.delivery import deliver
 from newsletters.models import Delivery, FeedbackEvent, IssueSend, Subscriber, Suppression
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.sending import make_issue, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -179,15 +179,12 @@ def test_a_missing_maildir_is_a_clear_error(tmp_path):
         call_command("process_bounces", "--maildir", str(tmp_path / "nowhere"))
 
 
-def test_each_message_goes_out_with_a_return_path_that_names_its_delivery(newsletter):
-    from tests.newsletters.delivery_fixtures import SmtpSink, make_issue, publish
-
+def test_each_message_goes_out_with_a_return_path_that_names_its_delivery(newsletter, mail_to_sink):
     reader = SubscriptionFactory(newsletter=newsletter, subscriber__email=ADDRESS).subscriber
-    with SmtpSink() as sink, override_settings(**sink.django_settings):
-        issue = make_issue(newsletter)
-        publish(issue)
-        deliver(issue.pk)
-        (received,) = sink.messages
+    issue = make_issue(newsletter)
+    publish(issue)
+    deliver(issue.pk)
+    (received,) = mail_to_sink.messages
 
     delivery = Delivery.objects.get(issue=issue, subscriber=reader)
     assert delivery_named_by(received.mail_from) == delivery.pk

@@ -8,16 +8,10 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry, PageViewRestriction
 
 from newsletters.models import IssuePage
-from tests.factories import ArticlePageFactory, SectionPageFactory, SeriesFactory
-from tests.newsletters.conftest import (
-    edit_url,
-    html_part,
-    logged,
-    messages_of,
-    press,
-    publish,
-)
+from tests.articles.factories import ArticlePageFactory, SectionPageFactory, SeriesFactory
+from tests.newsletters.editor import edit_url, logged, messages_of, press, publish
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.mail import html_part
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,6 @@ mails it from there; the SMTP sink on 127.0.0.1 receives it from exactly the rea
 issues carried the article (sent rows of the ledger), each once, through the same claims,
 leases and sweep as an issue."""
 
-# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
-# ruff: noqa: F401, F811
-
 from datetime import timedelta
 
 import pytest
@@ -29,16 +26,13 @@ from newsletters.models import (
 )
 from newsletters.sweep import sweep
 from tests.articles.test_admin import article_form, assert_no_form_errors, edit_url
-from tests.newsletters.delivery_fixtures import (
+from tests.newsletters.sending import (
     add_subscribers,
     assert_each_mailed_once,
-    mail_to_sink,
     make_article,
     make_issue,
     make_newsletter,
-    newsletter,
     publish,
-    sink,
 )
 
 pytestmark = pytest.mark.django_db

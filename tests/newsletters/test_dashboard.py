@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from django.utils import timezone
 
 from newsletters.models import Delivery, IssueSend, Subscription
-from tests.newsletters.conftest import edit_url, publish
+from tests.newsletters.editor import edit_url, publish
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,14 +4,12 @@ server that goes away or refuses our sender, readers who leave or join while an 
 out, and scheduled sends (on time, or missed and marked).
 
 Tasks run where they are enqueued (test settings), so publishing delivers before it returns;
-the tests that need real worker processes are in test_delivery_workers.py.
+the tests that need real worker processes are in test_delivery_workers.py. Retry delays and
+schedules are waited out on time-machine's clock, stopped at START until the test moves it: this
+process plays the scheduler, ticking after each delay, so no test depends on the machine's speed.
 """
 
-# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
-# ruff: noqa: F401, F811
-
 import io
-import time
 from datetime import timedelta
 
 import pytest
@@ -29,21 +27,20 @@ from newsletters.models import (
     Suppression,
 )
 from newsletters.sweep import sweep
-from tests.newsletters.delivery_fixtures import (
+from tests.newsletters.sending import (
     add_subscribers,
     assert_counts_add_up,
     assert_each_mailed_once,
     ledger,
-    mail_to_sink,
     make_issue,
-    newsletter,
     publish,
     send_state,
-    sink,
 )
 
 Status = Delivery.Status
 pytestmark = pytest.mark.django_db
+
+START = "2026-11-30 08:00:00+00:00"  # where the tests that wait on the clock stop it
 
 
 def test_clean_send_mails_everyone_once_over_a_connection_per_batch(
@@ -187,13 +184,14 @@ def test_permanent_refusals_bounce_once_and_are_never_mailed_again(
 
 @pytest.mark.parametrize("mode", ["hangup", "refuse"])
 def test_a_server_down_mid_send_pauses_it_and_resumes_when_it_returns(
-    mode, mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+    mode, mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings, time_machine
 ):
+    time_machine.move_to(START, tick=False)
     sink = mail_to_sink
     emails = add_subscribers(newsletter, 200)
     issue = make_issue(newsletter)
     settings.DELIVERY_BATCH_SIZE = 50
-    settings.DELIVERY_RETRY_SECONDS = 1
+    retry_delay = timedelta(seconds=settings.DELIVERY_RETRY_SECONDS)
     sink.down_after(60, mode=mode)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -212,22 +210,21 @@ def test_a_server_down_mid_send_pauses_it_and_resumes_when_it_returns(
         assert Delivery.objects.filter(issue=issue, attempts__gt=0).count() <= 1
 
     paused()
-    # The scheduler keeps ticking while the server is down: each tick makes at most one
-    # connection attempt, then gives up until the next (no hot loop).
+    # The scheduler keeps ticking while the server is down, each tick once the rows are due
+    # again: each tick makes at most one connection attempt, then gives up until the next (no
+    # hot loop).
     ticks = 6
     for _ in range(ticks):
+        time_machine.shift(retry_delay)
         sweep()
-        time.sleep(0.2)
     paused()
     if mode == "hangup":
         assert sink.attempts_while_down <= 2 + ticks, sink.attempts_while_down
     assert sink.received_count() == 60
 
     sink.up()
-    deadline = time.monotonic() + 20
-    while send_state(issue) != IssueSend.State.SENT and time.monotonic() < deadline:
-        time.sleep(0.5)  # the retry delay
-        sweep()
+    time_machine.shift(retry_delay)
+    sweep()  # the first tick once the server is back sends the rest
 
     assert_each_mailed_once(sink, emails)
     assert ledger(issue) == {Status.SENT: 200}
@@ -279,10 +276,10 @@ def test_readers_who_leave_mid_send_are_not_mailed_and_newcomers_wait(mail_to_si
     assert_counts_add_up(issue)
 
 
-def schedule(issue, seconds_from_now: float):
+def schedule(issue, from_now: timedelta):
     """An editor schedules the issue with Wagtail's go-live time."""
     issue = IssuePage.objects.get(pk=issue.pk)
-    issue.go_live_at = timezone.now() + timedelta(seconds=seconds_from_now)
+    issue.go_live_at = timezone.now() + from_now
     issue.save_revision().publish()
     issue.refresh_from_db()
     assert not issue.live
@@ -295,18 +292,21 @@ def run_publish_scheduled(django_capture_on_commit_callbacks) -> None:
 
 
 def test_a_scheduled_issue_is_sent_at_its_time_not_before(
-    mail_to_sink, newsletter, django_capture_on_commit_callbacks
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks, time_machine
 ):
+    time_machine.move_to(START, tick=False)
     sink = mail_to_sink
     emails = add_subscribers(newsletter, 30)
     issue = make_issue(newsletter)
-    due = schedule(issue, 1.5)
+    due = schedule(issue, timedelta(hours=2))
 
-    run_publish_scheduled(django_capture_on_commit_callbacks)  # too early
+    time_machine.move_to(due - timedelta(minutes=1))
+    run_publish_scheduled(django_capture_on_commit_callbacks)  # a minute early
+    assert not IssuePage.objects.get(pk=issue.pk).live
     assert not IssueSend.objects.filter(issue=issue).exists()
     assert sink.received_count() == 0
 
-    time.sleep(max(0, (due - timezone.now()).total_seconds()) + 0.2)
+    time_machine.move_to(due + timedelta(minutes=1))  # the scheduler's next tick
     run_publish_scheduled(django_capture_on_commit_callbacks)
 
     assert IssuePage.objects.get(pk=issue.pk).live
@@ -318,16 +318,17 @@ def test_a_scheduled_issue_is_sent_at_its_time_not_before(
 
 
 def test_a_schedule_missed_by_more_than_the_lateness_is_marked_and_sends_nothing(
-    mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings, time_machine
 ):
+    time_machine.move_to(START, tick=False)
     sink = mail_to_sink
     add_subscribers(newsletter, 30)
     issue = make_issue(newsletter)
-    settings.DELIVERY_MAX_LATENESS_SECONDS = 1  # 24 hours in production
-    due = schedule(issue, 0.5)
+    due = schedule(issue, timedelta(hours=2))
 
     # The scheduler was down: it runs again when the issue is more than the lateness late.
-    time.sleep(max(0, (due - timezone.now()).total_seconds()) + 1.5)
+    lateness = timedelta(seconds=settings.DELIVERY_MAX_LATENESS_SECONDS)
+    time_machine.move_to(due + lateness + timedelta(minutes=1))
     run_publish_scheduled(django_capture_on_commit_callbacks)
 
     assert IssuePage.objects.get(pk=issue.pk).live  # the web copy is up
@@ -368,15 +369,15 @@ def test_an_address_that_keeps_failing_fails_after_the_attempts_allowed(
 
 
 def test_a_server_that_refuses_our_sender_bounces_no_one(
-    mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings
+    mail_to_sink, newsletter, django_capture_on_commit_callbacks, settings, time_machine
 ):
     """A 5xx to MAIL FROM (relay misconfigured, sender not allowed) is about us, not about
     the readers: nobody is bounced or suppressed, the send waits until it is fixed."""
+    time_machine.move_to(START, tick=False)
     sink = mail_to_sink
     emails = add_subscribers(newsletter, 60)
     issue = make_issue(newsletter)
     settings.DELIVERY_BATCH_SIZE = 20
-    settings.DELIVERY_RETRY_SECONDS = 1
     sink.refuse_sender(553)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -390,13 +391,12 @@ def test_a_server_that_refuses_our_sender_bounces_no_one(
     assert len([e for e in sink.events if e.verb == "MAIL"]) <= 2  # once per delivery task
 
     sink.rules.clear()  # the configuration is fixed
-    deadline = time.monotonic() + 20
-    while send_state(issue) != IssueSend.State.SENT and time.monotonic() < deadline:
-        time.sleep(0.5)
-        sweep()
+    time_machine.shift(timedelta(seconds=settings.DELIVERY_RETRY_SECONDS))
+    sweep()  # the first tick after the retry delay sends everyone
 
     assert_each_mailed_once(sink, emails)
     assert ledger(issue) == {Status.SENT: 60}
+    assert send_state(issue) == IssueSend.State.SENT
 
 
 def test_the_ledger_is_written_by_the_database_in_one_statement(newsletter):

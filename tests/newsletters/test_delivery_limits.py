@@ -4,32 +4,21 @@ server's pushback that slows the run, and a run that pauses itself past its boun
 Measured on the SMTP sink's own clock: when it accepted each message.
 """
 
-# Fixtures are imported from delivery_fixtures by name and taken as test arguments:
-# ruff: noqa: F401, F811
-
 import pytest
 from django.test import override_settings
 
 from newsletters import pausing
 from newsletters.delivery import deliver
 from newsletters.models import Delivery, IssueSend, Suppression
-from tests.newsletters.delivery_fixtures import (
-    DUMMY_TASKS,
+from tests.newsletters.sending import (
     add_subscribers,
     assert_counts_add_up,
     assert_each_mailed_once,
-    database_tasks,
-    finish_with_sweeps,
     ledger,
-    mail_to_sink,
     make_issue,
-    newsletter,
-    processes,
     publish,
-    redis_url,
-    sink,
-    worker_env,
 )
+from tests.newsletters.workers import DUMMY_TASKS, finish_with_sweeps, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 Status = Delivery.Status
@@ -54,7 +43,7 @@ def test_two_database_workers_keep_to_the_shared_rate(sink, processes, newslette
     processes.db_worker(env)
 
     publish(issue)
-    finish_with_sweeps(issue, processes, timeout=60)
+    finish_with_sweeps(issue, processes)
 
     assert_each_mailed_once(sink, emails)
     assert RATE * 0.9 <= measured_rate(sink) <= RATE * 1.1, measured_rate(sink)
@@ -79,31 +68,32 @@ def test_two_rq_workers_keep_to_the_shared_rate(redis_url, sink, processes, news
 
     with override_settings(TASKS=rq_tasks, RQ_QUEUES=rq_queues, TASKS_BACKEND="rq"):
         publish(issue)
-        finish_with_sweeps(issue, processes, timeout=60, tasks=rq_tasks)
+        finish_with_sweeps(issue, processes, tasks=rq_tasks)
 
     assert_each_mailed_once(sink, emails)
     assert RATE * 0.9 <= measured_rate(sink) <= RATE * 1.1, measured_rate(sink)
 
 
 def test_a_burst_of_421s_slows_the_run_down(sink, processes, newsletter, database_tasks):
-    emails = add_subscribers(newsletter, 200)
+    emails = add_subscribers(newsletter, 120)
     issue = make_issue(newsletter)
-    # Ten readers in a row, a quarter of the way in, are answered 421 once each.
+    # Ten readers in a row, five seconds in, are answered 421 once each.
     sink.transient(1.0, codes=(421,), addresses=emails[50:60], limit_per_address=1)
     env = worker_env(
-        sink, DELIVERY_RATE_PER_SECOND=20, DELIVERY_BATCH_SIZE=20, DELIVERY_LEASE_SECONDS=60
+        sink, DELIVERY_RATE_PER_SECOND=RATE, DELIVERY_BATCH_SIZE=20, DELIVERY_LEASE_SECONDS=60
     )
     processes.db_worker(env)
 
     publish(issue)
-    finish_with_sweeps(issue, processes, timeout=90)
+    finish_with_sweeps(issue, processes)
 
     assert_each_mailed_once(sink, emails)
     accepted = sorted(received.at for received in sink.messages)
     pushed_back = min(event.at for event in sink.events if event.code == 421)
     before = [at for at in accepted if pushed_back - 2 <= at < pushed_back]
     after = [at for at in accepted if pushed_back <= at < pushed_back + 2]
-    assert len(before) >= 30, "the run went at its rate before the pushback"
+    # At least three quarters of the rate: a loaded machine may fall a little behind it.
+    assert len(before) >= 0.75 * 2 * RATE, "the run went at its rate before the pushback"
     assert len(after) <= 0.6 * len(before), (len(before), len(after))
 
 

@@ -29,15 +29,8 @@ from django.test import override_settings
 
 from newsletters import delivery, ledger
 from newsletters.models import Delivery, IssueSend
-from tests.newsletters.delivery_fixtures import (
-    BASE_DIR,
-    DUMMY_TASKS,
-    add_subscribers,
-    make_article,
-    make_issue,
-    make_newsletter,
-    worker_env,
-)
+from tests.newsletters.sending import add_subscribers, make_article, make_issue, make_newsletter
+from tests.newsletters.workers import BASE_DIR, DUMMY_TASKS, worker_env
 
 SMALL = 1_000
 LARGE = 100_000 if os.environ.get("CI") == "true" else 20_000

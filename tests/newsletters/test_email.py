@@ -14,19 +14,11 @@ from articles.models import PublicationSettings
 from newsletters import tokens
 from newsletters.models import Delivery
 from newsletters.rendering import GMAIL_CLIP_BYTES, issue_label, render_issue
-from tests.factories import ArticlePageFactory, AuthorFactory, ImageFactory
-from tests.newsletters.conftest import (
-    form_data,
-    html_links,
-    html_part,
-    local,
-    newsletter_state,
-    press,
-    subscribe_forms,
-    text_links,
-    text_part,
-)
+from tests.articles.factories import ArticlePageFactory, AuthorFactory, ImageFactory
+from tests.newsletters.editor import press
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.forms import form_data, newsletter_state, subscribe_forms
+from tests.newsletters.mail import html_links, html_part, local, text_links, text_part
 from tests.newsletters.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 from newsletters.models import Delivery, Subscriber, Subscription, Suppression
-from tests.newsletters.conftest import csv_file, messages_of, report, run_import
+from tests.newsletters.editor import csv_file, messages_of, report, run_import
 from tests.newsletters.factories import IssuePageFactory, SubscriberFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

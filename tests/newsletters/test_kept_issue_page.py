@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from tests.factories import ArticlePageFactory
+from tests.articles.factories import ArticlePageFactory
 from tests.newsletters.factories import IssuePageFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,10 @@ from django.urls import URLResolver, get_resolver, reverse
 from wagtail.models import PagePermissionTester
 
 from newsletters.models import Delivery, IssuePage
-from tests.factories import ArticlePageFactory
-from tests.newsletters.conftest import edit_url, issue_form, logged_in, newsletter_state
+from tests.articles.factories import ArticlePageFactory
+from tests.newsletters.editor import edit_url, issue_form, logged_in
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.forms import newsletter_state
 
 pytestmark = pytest.mark.django_db
 
@@ -188,7 +189,7 @@ def explorer_rows(client, page) -> list[str]:
 def test_the_page_explorer_hides_newsletter_pages_from_writers(
     writer_client, editor_client, home, section, newsletter
 ):
-    from tests.factories import SectionPageFactory
+    from tests.articles.factories import SectionPageFactory
 
     SectionPageFactory(parent=home, title="Briefings", slug="briefings")
     editor_sees = " | ".join(explorer_rows(editor_client, home))

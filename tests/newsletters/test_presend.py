@@ -10,16 +10,16 @@ from bs4 import BeautifulSoup
 from wagtail.test.utils.form_data import rich_text
 
 from newsletters.models import IssuePage, IssueSend
+from tests.articles.factories import ArticlePageFactory, ImageFactory
 from tests.articles.test_preview import preview_of_edit
-from tests.factories import ArticlePageFactory, ImageFactory
-from tests.newsletters.conftest import (
+from tests.newsletters.editor import (
     ask_to_publish,
     confirmation_form,
     edit_url,
-    form_data,
     issue_form,
     messages_of,
 )
+from tests.newsletters.forms import form_data
 
 pytestmark = pytest.mark.django_db
 

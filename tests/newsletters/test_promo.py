@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from newsletters.models import Subscription
-from tests.factories import ArticlePageFactory, SeriesFactory, paragraph
-from tests.newsletters.conftest import form_data, subscribe_forms
+from tests.articles.factories import ArticlePageFactory, SeriesFactory, paragraph
 from tests.newsletters.factories import IssuePageFactory
+from tests.newsletters.forms import form_data, subscribe_forms
 from tests.reader import read
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from articles.models import Series
 from newsletters.models import NewsletterPage
-from tests.factories import SeriesFactory
+from tests.articles.factories import SeriesFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

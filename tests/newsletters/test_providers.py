@@ -11,14 +11,14 @@ from django.test import Client, override_settings
 
 from newsletters.delivery import deliver
 from newsletters.models import Delivery, IssueSend, Subscriber, Suppression
-from tests.newsletters.delivery_fixtures import (
+from tests.newsletters.postmark_api import PostmarkApi
+from tests.newsletters.sending import (
     add_subscribers,
     assert_counts_add_up,
     ledger,
     make_issue,
     publish,
 )
-from tests.newsletters.postmark_api import PostmarkApi
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from newsletters import tokens
-from tests.factories import ArticlePageFactory, AuthorFactory, ImageFactory
+from tests.articles.factories import ArticlePageFactory, AuthorFactory, ImageFactory
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
 from tests.reader import read, text_of
 

@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
 
-from tests.factories import SectionPageFactory
+from tests.articles.factories import SectionPageFactory
 from tests.newsletters.factories import IssuePageFactory
 
 pytestmark = pytest.mark.django_db

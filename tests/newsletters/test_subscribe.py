@@ -11,15 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsletters.models import SignupAttempt, Subscriber, Subscription, Suppression
-from tests.newsletters.conftest import (
-    html_links,
-    html_part,
-    local,
-    newsletter_state,
-    text_links,
-    text_part,
-)
 from tests.newsletters.factories import SubscriberFactory, SubscriptionFactory
+from tests.newsletters.forms import newsletter_state
+from tests.newsletters.mail import html_links, html_part, local, text_links, text_part
 
 pytestmark = pytest.mark.django_db
 

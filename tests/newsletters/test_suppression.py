@@ -16,18 +16,9 @@ from newsletters.gdpr import erase_subscriber
 from newsletters.ledger import open_send
 from newsletters.models import Delivery, Subscriber, Subscription, Suppression
 from newsletters.suppression import suppress
-from tests.newsletters.conftest import (
-    csv_file,
-    local,
-    logged_in,
-    messages_of,
-    press,
-    report,
-    run_import,
-    text_links,
-    text_part,
-)
+from tests.newsletters.editor import csv_file, logged_in, messages_of, press, report, run_import
 from tests.newsletters.factories import IssuePageFactory, SubscriberFactory, SubscriptionFactory
+from tests.newsletters.mail import local, text_links, text_part
 
 pytestmark = pytest.mark.django_db
 
@@ -263,7 +254,7 @@ def test_the_ledger_leaves_out_a_suppressed_address_whatever_its_rows_say(newsle
 def test_a_test_send_to_a_suppressed_reader_is_refused_and_to_staff_allowed(
     editor, newsletter, mailbox, kept_out
 ):
-    from tests.factories import UserFactory
+    from tests.articles.factories import UserFactory
 
     UserFactory(username="colleague", email="colleague@example.org", groups=["Writers"])
     issue = IssuePageFactory(parent=newsletter)

@@ -6,7 +6,6 @@ import time_machine
 
 from newsletters.models import SendRateWindow
 from newsletters.throttle import Booking, DatabaseCounter, Limits, RedisCounter, Throttle
-from tests.newsletters.delivery_fixtures import redis_url  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +80,7 @@ def test_pushback_halves_the_pace_once_a_second_and_it_recovers_when_quiet(clock
     assert counter.book(1, limits).interval == pytest.approx(1 / (10 * 0.375))
 
 
-def test_the_redis_schedule_follows_the_same_rules(redis_url):  # noqa: F811
+def test_the_redis_schedule_follows_the_same_rules(redis_url):
     counter, limits = RedisCounter(redis_url), Limits(per_second=10, per_hour=5)
 
     first, second, third = (counter.book(2, limits) for _ in range(3))

@@ -17,8 +17,9 @@ from freezegun import freeze_time
 from newsletters import tokens
 from newsletters.models import Subscriber, Subscription, Suppression
 from newsletters.rendering import render_issue
-from tests.newsletters.conftest import local, newsletter_state
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.forms import newsletter_state
+from tests.newsletters.mail import local
 
 pytestmark = pytest.mark.django_db
 

@@ -11,15 +11,9 @@ from django_tasks import default_task_backend
 from wagtail.test.utils.form_data import rich_text
 
 from newsletters.models import Subscription, Suppression
-from tests.newsletters.conftest import (
-    html_links,
-    html_part,
-    issue_form,
-    local,
-    text_links,
-    text_part,
-)
+from tests.newsletters.editor import issue_form
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
+from tests.newsletters.mail import html_links, html_part, local, text_links, text_part
 from tests.newsletters.test_subscribe import BULK_HEADERS, confirm_link
 
 pytestmark = pytest.mark.django_db

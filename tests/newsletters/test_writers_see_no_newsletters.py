@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from wagtail.models import Page
 
-from tests.factories import ArticlePageFactory
+from tests.articles.factories import ArticlePageFactory
 from tests.newsletters.factories import (
     IssuePageFactory,
     NewsletterIndexPageFactory,

@@ -1,7 +1,9 @@
-"""Factories for every page model and snippet readers meet: one place to build test content.
+"""Factories for the articles app: its pages and snippets, and the people (users in the
+newsroom's Writers and Editors groups) and images its tests need.
 
 Pages are created in the tree with wagtail-factories (`parent=` a page); articles always get at
-least one author, as the admin form requires.
+least one author, as the admin form requires. Each app's factories are named after its models
+(`<Model>Factory`), which is how tests/articles/test_factories.py finds them.
 """
 
 from datetime import UTC, datetime, timedelta
