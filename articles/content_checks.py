@@ -81,7 +81,7 @@ def alt_text_problem(where: str, alt: str, image=None) -> Problem | None:
 class LinkCollector(HTMLParser):
     """The links and the images of a piece of HTML, rich text in its stored form included."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.page_ids: list[int] = []
         self.hrefs: list[str] = []
