@@ -1,6 +1,7 @@
 """Content the article tests share: a fully dressed article in a labelled series."""
 
 import pytest
+from django.test import Client
 
 from tests.articles.factories import (
     ArticlePageFactory,
@@ -105,3 +106,18 @@ def story(section, series, authors):
         tags=["trade", "tariffs"],
         body=story_body(ImageFactory(title="Terminal")),
     )
+
+
+@pytest.fixture
+def writer_client(client, writer):
+    """The test client, signed in as a writer."""
+    client.force_login(writer)
+    return client
+
+
+@pytest.fixture
+def editor_client(editor):
+    """A client of its own, signed in as an editor."""
+    editor_client = Client()
+    editor_client.force_login(editor)
+    return editor_client

@@ -21,19 +21,6 @@ ADD_AUTHOR_URL = "/admin/snippets/articles/author/add/"
 CHOOSE_AUTHOR_URL = "/admin/snippets/choose/articles/author/"
 
 
-@pytest.fixture
-def writer_client(client, writer):
-    client.force_login(writer)
-    return client
-
-
-@pytest.fixture
-def editor_client(editor):
-    editor_client = Client()
-    editor_client.force_login(editor)
-    return editor_client
-
-
 def add_url(section) -> str:
     return reverse("wagtailadmin_pages:add", args=["articles", "articlepage", section.pk])
 

@@ -2,7 +2,6 @@
 text or placeholders; a draft is saved whatever it holds. Through the real admin."""
 
 import pytest
-from django.test import Client
 from wagtail.models import WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
@@ -27,19 +26,6 @@ def paragraph(html: str):
 
 def image_block(image, alt_text: str = ""):
     return ("image", {"image": str(image.pk), "alt_text": alt_text, "caption": "", "credit": ""})
-
-
-@pytest.fixture
-def writer_client(client, writer):
-    client.force_login(writer)
-    return client
-
-
-@pytest.fixture
-def editor_client(editor):
-    editor_client = Client()
-    editor_client.force_login(editor)
-    return editor_client
 
 
 @pytest.fixture
