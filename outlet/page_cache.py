@@ -21,7 +21,7 @@ from django.core.cache import caches
 from django.db.models.signals import post_delete, post_save
 from django.middleware.cache import FetchFromCacheMiddleware, UpdateCacheMiddleware
 from django.utils.cache import patch_cache_control
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 UNCACHED_PREFIXES = ("/admin/", "/django-admin/")
@@ -99,3 +99,21 @@ class FetchPageCacheMiddleware(FetchFromCacheMiddleware):
         if response is not None:
             response = limit_browser_lifetime(response)
         return response
+
+
+class KnownSiteMiddleware:
+    """Finds the request's Wagtail site once per publish rather than with a query on every
+    request that the page cache does not answer (it comes after the page cache's lookup).
+    Site changes empty the cache (clear_on_change, from articles' AppConfig)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = f"site:{request.get_host()}:{request.get_port()}"
+        (site,) = remember(key, lambda: (Site.find_for_request(request),))
+        # Wagtail keeps the site it found for a request here and reads it back first
+        # (Site.find_for_request); no public API sets it. If that stopped working,
+        # tests/articles/test_kept_fragments.py would count the query again.
+        request._wagtail_site = site
+        return self.get_response(request)

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "outlet.page_cache.FetchPageCacheMiddleware",
+    "outlet.page_cache.KnownSiteMiddleware",
 ]
 
 ROOT_URLCONF = "outlet.urls"

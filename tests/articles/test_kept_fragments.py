@@ -5,7 +5,9 @@ page, reusing only the parts kept until the next publish (page_cache_tags).
 """
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from wagtail.models import PageViewRestriction
 
 from articles.models import Author
@@ -35,8 +37,8 @@ def further_reading(page_html: str) -> str:
 
 def test_a_second_reading_reuses_what_is_kept(reader, story, django_assert_max_num_queries):
     first = html(reader.get(story.url))
-    # The site, routing (4), privacy (2), the authors and tags for the metadata; none for the
-    # body, the author boxes or further reading (15 when they are rendered).
+    # Routing, privacy, the authors and tags for the metadata; none for the body, the author
+    # boxes or further reading (15 when they are rendered).
     with django_assert_max_num_queries(9):
         second = html(reader.get(story.url))
     assert second == first
@@ -167,3 +169,17 @@ def test_a_feed_is_built_once_per_publish(reader, section, story, django_assert_
     news.save_revision().publish()
 
     assert b"Tea exports double" in reader.get("/feed/").content
+
+
+def test_the_site_is_found_once_per_publish_and_again_when_it_changes(reader, site, story):
+    # The first view also completes its images' metadata, an image save that empties the cache.
+    html(reader.get(story.url))
+    html(reader.get(story.url))
+    with CaptureQueriesContext(connection) as queries:
+        html(reader.get(story.url))
+    assert not [query for query in queries if '"wagtailcore_site"' in query["sql"]]
+
+    site.site_name = "Outlet Weekly Review"
+    site.save()
+
+    assert "Outlet Weekly Review" in html(reader.get(story.url))

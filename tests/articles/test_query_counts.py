@@ -39,10 +39,17 @@ def queries_for(client, url) -> list[str]:
     return [query["sql"] for query in context.captured_queries]
 
 
+def built_queries(client, url) -> list[str]:
+    """The SQL that building the page at `url` runs, with nothing kept from earlier requests
+    (the kept parts of pages and feeds, and the chrome, are forgotten first)."""
+    caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
+    return queries_for(client, url)
+
+
 def compare(client, small_url: str, large_url: str) -> tuple[list[str], list[str]]:
     for url in (small_url, large_url):
         queries_for(client, url)  # warm renditions and per-process caches
-    return queries_for(client, small_url), queries_for(client, large_url)
+    return built_queries(client, small_url), built_queries(client, large_url)
 
 
 def shape(sql: str) -> str:
@@ -150,14 +157,14 @@ def test_home_query_count_does_not_grow_with_featured_and_latest(client, home, s
     articles = listing_articles(section, 2, pool)
     HomePageFeaturedArticle.objects.create(page=home, article=articles[0], sort_order=0)
     queries_for(client, "/")
-    small = queries_for(client, "/")
+    small = built_queries(client, "/")
 
     articles += listing_articles(section, 12, pool, title="More")
     for position, pick in enumerate(articles[1:3], start=1):
         HomePageFeaturedArticle.objects.create(page=home, article=pick, sort_order=position)
     queries_for(client, "/")
 
-    assert_same_cost(small, queries_for(client, "/"))
+    assert_same_cost(small, built_queries(client, "/"))
 
 
 def test_author_page_query_count_does_not_grow_with_their_articles(client, section, pool):
@@ -186,21 +193,15 @@ def test_search_query_count_does_not_grow_with_its_results(client, section, pool
 # Feeds
 
 
-def built_feed_queries(client, url) -> list[str]:
-    """The SQL that building the feed at `url` runs: the kept copy is forgotten first."""
-    caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
-    return queries_for(client, url)
-
-
 def test_site_feed_query_count_does_not_grow_with_its_entries(client, section, pool):
     listing_articles(section, 3, pool)
     for suffix in ("", "atom/"):
         queries_for(client, "/feed/" + suffix)  # warm renditions and per-process caches
-    few = {suffix: built_feed_queries(client, "/feed/" + suffix) for suffix in ("", "atom/")}
+    few = {suffix: built_queries(client, "/feed/" + suffix) for suffix in ("", "atom/")}
     listing_articles(section, 9, pool, title="More")
 
     for suffix in ("", "atom/"):
-        assert_same_cost(few[suffix], built_feed_queries(client, "/feed/" + suffix))
+        assert_same_cost(few[suffix], built_queries(client, "/feed/" + suffix))
 
 
 def test_section_author_series_and_tag_feeds_do_not_grow_with_their_entries(client, home, pool):
@@ -222,7 +223,7 @@ def test_section_author_series_and_tag_feeds_do_not_grow_with_their_entries(clie
         for suffix in ("", "atom/"):
             few, many = feed.format("few") + suffix, feed.format("many") + suffix
             compare(client, few, many)  # warm renditions and per-process caches
-            built = built_feed_queries(client, few), built_feed_queries(client, many)
+            built = built_queries(client, few), built_queries(client, many)
             if message := growth(*built):
                 grown[many] = message
 
