@@ -8,6 +8,7 @@ it shows edits that are not published.
 """
 
 from django import template
+from django.core.cache.utils import make_template_fragment_key
 
 from outlet.page_cache import remember
 
@@ -15,16 +16,20 @@ register = template.Library()
 
 
 class KeptNode(template.Node):
-    def __init__(self, nodelist, key_parts):
+    def __init__(self, nodelist, name, vary_on):
         self.nodelist = nodelist
-        self.key_parts = key_parts
+        self.name = name
+        self.vary_on = vary_on
 
     def render(self, context):
         request = context.get("request")
         if request is None or getattr(request, "is_preview", False):
             return self.nodelist.render(context)
-        key = ":".join(str(part.resolve(context)) for part in self.key_parts)
-        return remember(f"fragment:{key}", lambda: self.nodelist.render(context))
+        # Django's own fragment key, as its {% cache %} tag builds it: a hash of what varies.
+        key = make_template_fragment_key(
+            self.name.resolve(context), [part.resolve(context) for part in self.vary_on]
+        )
+        return remember(key, lambda: self.nodelist.render(context))
 
 
 @register.tag
@@ -36,4 +41,5 @@ def kept_until_publish(parser, token):
         raise template.TemplateSyntaxError("kept_until_publish needs a key, e.g. a name and pk.")
     nodelist = parser.parse(("endkept_until_publish",))
     parser.delete_first_token()
-    return KeptNode(nodelist, [parser.compile_filter(bit) for bit in bits])
+    name, *vary_on = (parser.compile_filter(bit) for bit in bits)
+    return KeptNode(nodelist, name, vary_on)
