@@ -15,8 +15,7 @@ from urllib.error import URLError
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import Http404
-from django.test import RequestFactory
+from django.http import Http404, HttpRequest
 from django.urls import Resolver404, resolve
 from django.utils.html import strip_tags
 from wagtail.models import Page, Site
@@ -133,7 +132,10 @@ def opens_on_site(url: str) -> bool:
         return False
     if match.url_name != "wagtail_serve":
         return True
-    request = RequestFactory().get(parts.path or "/", HTTP_HOST=parts.netloc)
+    # A request for the URL, as a reader would make it, for Wagtail's routing to match a site.
+    request = HttpRequest()
+    request.path = parts.path or "/"
+    request.META["HTTP_HOST"] = parts.netloc
     request.META["SERVER_PORT"] = str(parts.port or (443 if parts.scheme == "https" else 80))
     try:
         page = Page.find_for_request(request, parts.path or "/")
