@@ -200,6 +200,12 @@ def test_the_html_email_preview_in_a_new_tab_is_styled(editor, newsroom):
     editor.assert_clean()
 
 
+def save_draft(page):
+    """Save the page being edited as a draft, and wait until the admin says it has."""
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".messages")).to_contain_text("has been updated")
+
+
 def open_publish(page, button="Publish and send"):
     page.locator("footer [data-w-dropdown-target='toggle']").last.click()
     page.get_by_role("button", name=button).click()
@@ -334,8 +340,7 @@ def test_a_warning_holds_the_send_until_the_editor_ticks_send_anyway(editor, new
     page, issue = editor.page, newsroom["issue"]
     page.goto(f"/admin/pages/{issue.pk}/edit/")
     page.locator("#id_preheader").fill("")
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.locator(".messages")).to_contain_text("has been updated")
+    save_draft(page)
     panel = page.locator("[aria-labelledby=presend-heading-panel]")
     expect(panel).to_contain_text("The preheader is empty")
 
@@ -359,8 +364,7 @@ def test_an_error_leaves_only_save_and_check_again_which_refuses(editor, newsroo
     page, issue = editor.page, newsroom["issue"]
     page.goto(f"/admin/pages/{issue.pk}/edit/")
     page.locator("#id_subject").fill("Ports and fees TK")
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.locator(".messages")).to_contain_text("has been updated")
+    save_draft(page)
 
     dialog = open_publish(page)
     expect(dialog).to_contain_text("Placeholder “TK” left in the subject.")
@@ -386,8 +390,7 @@ def test_wagtails_checks_panel_lists_a_placeholder_in_an_article(editor, newsroo
     toggle.click()
 
     page.locator("#id_title").fill("Port fees, explained TK")
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.locator(".messages")).to_contain_text("has been updated")
+    save_draft(page)
     page.get_by_role("button", name="Toggle checks").click()
 
     expect(panel).to_contain_text("Placeholder left in (TK, lorem, XXX)", timeout=20_000)
