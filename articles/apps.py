@@ -11,9 +11,11 @@ class ArticlesConfig(AppConfig):
         from wagtail.models import Site
 
         from articles import roles  # noqa: F401 (its receiver opens new sections to writers)
-        from articles.models import Author, PublicationSettings, Series
-        from outlet.page_cache import clear_on_change
+        from articles.models import ArticlePage, Author, PublicationSettings, Series
+        from outlet.page_cache import clear_on_change, leave_structure_alone
 
         # Besides pages, readers see these: bylines, series labels, tag pages, site identity,
         # images (an author's photo, a replaced picture).
         clear_on_change(Author, Series, Tag, Site, PublicationSettings, get_image_model())
+        # Articles are never sections or menus: publishing one keeps the site's structure.
+        leave_structure_alone(ArticlePage)

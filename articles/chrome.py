@@ -1,7 +1,7 @@
 """What every page shows around its content: the sections in the site header, computed once.
 
-It changes only when published content changes, exactly when the page cache is emptied, so it
-is kept there: one lookup per request instead of a query.
+It changes only with the site's structure (outlet.page_cache), so it is kept with it: one
+lookup per request instead of a query, and none recomputed when an article is published.
 """
 
 from dataclasses import dataclass
@@ -24,4 +24,4 @@ def navigation(site) -> list[NavItem]:
         pages = SectionPage.objects.live().public().in_menu().child_of(site.root_page)
         return [NavItem(page.pk, page.title, page.get_url()) for page in pages]
 
-    return remember(f"nav:{site.pk}", sections)
+    return remember(f"nav:{site.pk}", sections, structural=True)

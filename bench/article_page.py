@@ -311,7 +311,7 @@ def verdicts(rows: list[dict], queries: dict) -> list[dict]:
             row["met"] = row["cpu_multiple"] <= UNCACHED_CPU_TARGET
         if "met" in row:
             checks.append({"what": f"{row['name']}: {row['target']}", "met": row["met"]})
-    for label, infix in (("steady", ""), ("cold", "cold_")):
+    for label, infix in (("steady", ""), ("first after an article's publication", "cold_")):
         worst = max(queries[f"page_queries_{infix}max"], queries[f"article_queries_{infix}max"])
         checks.append(
             {
@@ -353,14 +353,16 @@ def print_table(rows: list[dict], queries: dict, checks: list[dict]) -> None:
     print()
     print(
         "SQL queries per request: anonymous cache miss with the site chrome cached (steady"
-        " state),\nthen the first request after a publish (page cache and chrome emptied):"
+        " state),\nthe first request after an article's publication (cold: the page cache"
+        " emptied),\nand after a change of the site's structure (a section, the settings: the"
+        " chrome emptied too):"
     )
     for name, page in queries["pages"].items():
         session = page.get("queries_with_session_cookie")
         extra = f"  ({session} with the session cookie)" if session is not None else ""
         print(
             f"  {name:<14}{page['queries']:>4}  cold {page['queries_cold']:>3}"
-            f"  {page['url']}{extra}"
+            f"  restructured {page['queries_after_structure_change']:>3}  {page['url']}{extra}"
         )
     print(
         f"  every article: {queries['article_queries_min']}..{queries['article_queries_max']}"

@@ -26,12 +26,14 @@ def promoted_newsletter(article=None) -> NewsletterPage | None:
         (newsletter,) = remember(
             f"newsletter:series:{series_id}",
             lambda: (live_newsletters().filter(promoted_on=series_id).first(),),
+            structural=True,
         )
         if newsletter:
             return newsletter
     (newsletter,) = remember(
         "newsletter:default",
         lambda: (live_newsletters().filter(promote_by_default=True).first(),),
+        structural=True,
     )
     return newsletter
 
@@ -56,4 +58,4 @@ class NewsletterPromoter:
             index = NewsletterIndexPage.objects.live().public().first()
             return [Link("Newsletters", index.url)] if index and index.url else []
 
-        return remember("newsletters:links", find)
+        return remember("newsletters:links", find, structural=True)

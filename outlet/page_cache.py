@@ -11,6 +11,13 @@ page type; apps name the other models readers see (`clear_on_change`, from their
 AppConfig.ready). Receivers connect per sender: one with no sender would cost every model
 Django's fast deletes, and deleting an issue would load its whole ledger.
 
+What describes the site around its content rather than the content itself (`remember(…,
+structural=True)`: the site of a host, the menu, the promoted newsletters, the publication's
+settings, the private parts of the tree) lives in a second cache that every change empties too,
+except the publication of the pages that come out every day, articles and issues, which cannot
+change it (`leave_structure_alone`): the first reader after such a publication pays for the page,
+not for the whole site's structure.
+
 Django's cache middleware does the caching; these subclasses keep it to anonymous GETs outside
 the admin, and tell browsers to keep a page only briefly, because the server copy is the one
 that publishing clears.
@@ -30,21 +37,50 @@ UNCACHED_PREFIXES = ("/admin/", "/django-admin/")
 def clear_page_cache(**kwargs) -> None:
     """Forget every cached page and remembered value: published content has changed."""
     caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
+    caches[settings.SITE_STRUCTURE_CACHE_ALIAS].clear()
 
 
-def remember(key: str, compute):
-    """The cached value of `key`, computed on a miss; forgotten with the page cache."""
-    return caches[settings.CACHE_MIDDLEWARE_ALIAS].get_or_set(
-        f"remembered:{key}", compute, settings.CACHE_MIDDLEWARE_SECONDS
-    )
+def clear_after_page_change(sender, instance=None, **kwargs) -> None:
+    """A page changed: forget every cached page, and the site's structure too unless the page
+    is of a type that cannot change it (articles, issues: the pages published every day)."""
+    caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
+    page_type = instance.specific_class if isinstance(instance, Page) else sender
+    if page_type not in _structure_unchanged_by or kwargs.get("signal") is post_page_move:
+        # A move also changes where a private page starts (private_sections).
+        caches[settings.SITE_STRUCTURE_CACHE_ALIAS].clear()
+
+
+_structure_unchanged_by: set[type[Page]] = set()
+
+
+def leave_structure_alone(*page_models: type[Page]) -> None:
+    """Publishing, unpublishing, renaming or deleting a page of these types keeps what is
+    remembered with `structural=True`: none of it depends on such pages (they are never
+    sections, menus, newsletters or sites). A move still forgets it."""
+    _structure_unchanged_by.update(page_models)
+
+
+def remember(key: str, compute, *, structural: bool = False):
+    """The cached value of `key`, computed on a miss; forgotten with the page cache.
+
+    `structural` values describe the site around its content (where a host's site is, the
+    sections in the menu, which newsletters are promoted, the publication's settings, the
+    private parts of the tree): they are forgotten whenever anything else is, except when a
+    page that cannot change them (`leave_structure_alone`) is published, so that the first
+    reader after an article's publication does not recompute them.
+    """
+    alias = settings.SITE_STRUCTURE_CACHE_ALIAS if structural else settings.CACHE_MIDDLEWARE_ALIAS
+    return caches[alias].get_or_set(f"remembered:{key}", compute, settings.CACHE_MIDDLEWARE_SECONDS)
 
 
 def private_sections() -> list[tuple[str, int]]:
-    """Where each private section of the tree starts (path, depth): read once per publish
-    instead of once per `public()` queryset. Restrictions and moves empty the cache."""
+    """Where each private section of the tree starts (path, depth): read once per change of
+    the site's structure instead of once per `public()` queryset. Restrictions and moves
+    forget it."""
     return remember(
         "private-sections",
         lambda: list(PageViewRestriction.objects.values_list("page__path", "page__depth")),
+        structural=True,
     )
 
 
@@ -58,8 +94,10 @@ def clear_on_change(*models) -> None:
 
 # Every page type: Wagtail's page signals, and the base Page row that every deletion removes.
 for signal in (page_published, page_unpublished, page_slug_changed, post_page_move):
-    signal.connect(clear_page_cache, dispatch_uid="page_cache", weak=False)
-clear_on_change(Page, PageViewRestriction)
+    signal.connect(clear_after_page_change, dispatch_uid="page_cache", weak=False)
+for signal in (post_save, post_delete):
+    signal.connect(clear_after_page_change, sender=Page, dispatch_uid="page_cache:page", weak=False)
+clear_on_change(PageViewRestriction)
 
 
 def is_anonymous_read(request) -> bool:
@@ -111,7 +149,7 @@ class KnownSiteMiddleware:
 
     def __call__(self, request):
         key = f"site:{request.get_host()}:{request.get_port()}"
-        (site,) = remember(key, lambda: (Site.find_for_request(request),))
+        (site,) = remember(key, lambda: (Site.find_for_request(request),), structural=True)
         # Wagtail keeps the site it found for a request here and reads it back first
         # (Site.find_for_request); no public API sets it. If that stopped working,
         # tests/articles/test_kept_fragments.py would count the query again.

@@ -28,7 +28,7 @@ def _clear_caches():
     """Each test starts with empty caches: page-cache hits must come from the test itself."""
     from django.core.cache import caches
 
-    for alias in ("default", "pages"):
+    for alias in ("default", "pages", "structure"):
         caches[alias].clear()
     yield
 

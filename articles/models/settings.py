@@ -41,13 +41,18 @@ class PublicationSettings(BaseSiteSetting):
 
     @classmethod
     def remembered(cls, site: Site | None) -> "PublicationSettings":
-        """The site's settings, kept with the page cache (an empty set for no site)."""
+        """The site's settings, kept with the site's structure (an empty set for no site).
+
+        A site whose settings were never saved gets an unsaved empty set: a reader's request
+        writes nothing (a row created here would empty every cache it was kept in)."""
         if site is None:
             return cls()
-        return remember(
-            f"publication:{site.pk}",
-            lambda: cls.objects.select_related("default_share_image").get_or_create(site=site)[0],
-        )
+
+        def read() -> "PublicationSettings":
+            saved = cls.objects.select_related("default_share_image").filter(site=site).first()
+            return saved or cls(site=site)
+
+        return remember(f"publication:{site.pk}", read, structural=True)
 
     @classmethod
     def for_request(cls, request) -> "PublicationSettings":

@@ -114,12 +114,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Pages are cached in their own alias because publishing empties it (see outlet.page_cache).
-# On one machine the file cache is shared by every worker process. With REDIS_URL set, both
-# live in Redis and are shared by every machine; the page cache takes a Redis database of its
-# own (REDIS_PAGE_CACHE_DB), so emptying it never touches sessions, counters or queues.
+# Pages are cached in their own alias because publishing empties it, and the site's structure
+# in another that fewer changes empty (see outlet.page_cache). On one machine the file cache is
+# shared by every worker process. With REDIS_URL set, all three live in Redis and are shared by
+# every machine; the page and structure caches take Redis databases of their own
+# (REDIS_PAGE_CACHE_DB, REDIS_SITE_STRUCTURE_CACHE_DB), so emptying them never touches
+# sessions, counters or queues.
 REDIS_URL = env.str("REDIS_URL", "")
 REDIS_PAGE_CACHE_DB = env.int("REDIS_PAGE_CACHE_DB", 1)
+REDIS_SITE_STRUCTURE_CACHE_DB = env.int("REDIS_SITE_STRUCTURE_CACHE_DB", 2)
 
 
 def redis_database(url: str, db: int) -> str:
@@ -139,6 +142,10 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": redis_database(REDIS_URL, REDIS_PAGE_CACHE_DB),
         },
+        "structure": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_database(REDIS_URL, REDIS_SITE_STRUCTURE_CACHE_DB),
+        },
     }
 else:
     # The cache belongs with its database: a second database needs a CACHE_DIR of its own.
@@ -152,6 +159,10 @@ else:
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": CACHE_DIR / "pages",
         },
+        "structure": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_DIR / "structure",
+        },
     }
 # Wagtail looks rendition URLs up here on every image it shows: keep that in process memory.
 CACHES["renditions"] = {
@@ -160,6 +171,8 @@ CACHES["renditions"] = {
     "OPTIONS": {"MAX_ENTRIES": 5000},
 }
 CACHE_MIDDLEWARE_ALIAS = "pages"
+# What describes the site around its content, kept across articles' and issues' publication.
+SITE_STRUCTURE_CACHE_ALIAS = "structure"
 CACHE_MIDDLEWARE_KEY_PREFIX = ""
 CACHE_MIDDLEWARE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
 # Browsers and shared proxies keep a page only briefly: the server-side cache is the one

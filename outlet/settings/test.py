@@ -18,11 +18,15 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_database(REDIS_URL, 2 + 2 * _worker),
+            "LOCATION": redis_database(REDIS_URL, 2 + 3 * _worker),
         },
         "pages": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_database(REDIS_URL, 3 + 2 * _worker),
+            "LOCATION": redis_database(REDIS_URL, 3 + 3 * _worker),
+        },
+        "structure": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_database(REDIS_URL, 4 + 3 * _worker),
         },
     }
 else:
@@ -31,6 +35,10 @@ else:
         "pages": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "pages",
+        },
+        "structure": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "structure",
         },
     }
 

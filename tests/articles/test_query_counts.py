@@ -9,11 +9,11 @@ from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles.models import HomePageFeaturedArticle
+from outlet.page_cache import clear_page_cache
 from tests.articles.factories import (
     ArticlePageFactory,
     AuthorFactory,
@@ -42,7 +42,7 @@ def queries_for(client, url) -> list[str]:
 def built_queries(client, url) -> list[str]:
     """The SQL that building the page at `url` runs, with nothing kept from earlier requests
     (the kept parts of pages and feeds, and the chrome, are forgotten first)."""
-    caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
+    clear_page_cache()
     return queries_for(client, url)
 
 
