@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.module_loading import import_string
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -89,7 +89,8 @@ class MetadataMixin:
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["meta"] = self.get_meta(request)
+        # Built when the template first reads it: never where the <head> is kept.
+        context["meta"] = SimpleLazyObject(lambda: self.get_meta(request))
         return context
 
     def breadcrumbs(self, request) -> list[tuple[str, str]]:
@@ -462,13 +463,16 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        url = context["meta"].canonical_url
+
+        def url() -> str:
+            return self.get_full_url(request=request)  # the canonical URL
+
         # Evaluated by the template only when it renders what is kept (page_cache_tags).
         context["further_reading"] = self.further_reading
         context["tags"] = self.tag_list
         context["share_url"] = url
-        context["share_links"] = share_links(url, self.display_title)
-        context["share_qr"] = qr_code_svg(url, self.display_title)
+        context["share_links"] = lambda: share_links(url(), self.display_title)
+        context["share_qr"] = lambda: qr_code_svg(url(), self.display_title)
         if getattr(request, "is_preview", False):  # for the editor's Checks panel
             context["content_problems"] = preview_marker(check_article(self))
         return context

@@ -183,3 +183,16 @@ def test_the_site_is_found_once_per_publish_and_again_when_it_changes(reader, si
     site.save()
 
     assert "Outlet Weekly Review" in html(reader.get(story.url))
+
+
+def test_a_published_new_title_shows_in_the_head_at_once(reader, story):
+    html(reader.get(story.url))
+    story.title = "Why tariffs stick around"
+    story.seo_title = ""
+    story.save_revision().publish()
+
+    page = html(reader.get(story.url))
+    head = page[: page.index("</head>")]
+    title = head[head.index("<title>") : head.index("</title>")]
+    assert "Why tariffs stick around" in title
+    assert "Why tariffs stick around" in head[head.index('property="og:title"') :].split(">")[0]
