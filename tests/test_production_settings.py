@@ -29,6 +29,8 @@ MEDIA = [
     "MEDIA_PREFIX",
 ]
 SETTINGS += MEDIA
+PURGING = ["FRONTEND_CACHE_PURGE_URL", "CLOUDFLARE_ZONE_ID", "CLOUDFLARE_API_TOKEN"]
+SETTINGS += [*PURGING, "CLOUDFRONT_DISTRIBUTION_ID"]
 
 
 def start(environment: dict, *command: str) -> subprocess.CompletedProcess:
@@ -142,3 +144,38 @@ def test_on_aws_the_buckets_own_hosts_may_serve_images():
         "https://outlet-media.s3.amazonaws.com",
         "https://outlet-media.s3.eu-west-1.amazonaws.com",
     ]
+
+
+def frontend_caches(environment: dict) -> dict:
+    script = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.WAGTAILFRONTENDCACHE))"
+    )
+    result = start({**REQUIRED, **environment}, "shell", "--no-imports", "-c", script)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_without_a_purge_address_or_cdn_nothing_is_purged():
+    assert frontend_caches({}) == {}
+
+
+def test_each_web_machines_cache_and_the_cdn_are_purged():
+    caches = frontend_caches(
+        {
+            "FRONTEND_CACHE_PURGE_URL": "http://10.0.0.5:6081,http://10.0.0.6:6081",
+            "CLOUDFLARE_ZONE_ID": "zone-123",
+            "CLOUDFLARE_API_TOKEN": "token-456",
+        }
+    )
+
+    http = "wagtail.contrib.frontend_cache.backends.HTTPBackend"
+    assert caches == {
+        "proxy-0": {"BACKEND": http, "LOCATION": "http://10.0.0.5:6081"},
+        "proxy-1": {"BACKEND": http, "LOCATION": "http://10.0.0.6:6081"},
+        "cloudflare": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+            "ZONEID": "zone-123",
+            "BEARER_TOKEN": "token-456",
+        },
+    }

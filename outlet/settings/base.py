@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
+    "wagtail.contrib.frontend_cache",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.table_block",
     "wagtail.embeds",
@@ -165,6 +166,31 @@ CACHE_MIDDLEWARE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
 # Browsers and shared proxies keep a page only briefly: the server-side cache is the one
 # that publishing clears.
 PAGE_CACHE_BROWSER_SECONDS = env.int("PAGE_CACHE_BROWSER_SECONDS", 60)
+
+# Caches in front of the site, which publishing purges (outlet.frontend_cache): the nginx or
+# Varnish cache of each web machine, by PURGE request to each address in
+# FRONTEND_CACHE_PURGE_URL (comma-separated, e.g. http://10.0.0.5:6081), and/or a CDN:
+# Cloudflare (CLOUDFLARE_ZONE_ID with CLOUDFLARE_API_TOKEN, allowed to purge that zone) or
+# CloudFront (CLOUDFRONT_DISTRIBUTION_ID; credentials as boto3 finds them). Unset: no purging.
+FRONTEND_CACHE_PURGE_URLS: list[str] = env.list("FRONTEND_CACHE_PURGE_URL", [])
+WAGTAILFRONTENDCACHE: dict[str, dict[str, Any]] = {
+    f"proxy-{number}": {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+        "LOCATION": location,
+    }
+    for number, location in enumerate(FRONTEND_CACHE_PURGE_URLS)
+}
+if env.str("CLOUDFLARE_ZONE_ID", ""):
+    WAGTAILFRONTENDCACHE["cloudflare"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+        "ZONEID": env.str("CLOUDFLARE_ZONE_ID"),
+        "BEARER_TOKEN": env.str("CLOUDFLARE_API_TOKEN"),
+    }
+if env.str("CLOUDFRONT_DISTRIBUTION_ID", ""):
+    WAGTAILFRONTENDCACHE["cloudfront"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudfrontBackend",
+        "DISTRIBUTION_ID": env.str("CLOUDFRONT_DISTRIBUTION_ID"),
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
