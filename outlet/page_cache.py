@@ -2,7 +2,8 @@
 
 One module owns it: the middleware that keeps anonymous readers' pages on the server,
 `remember` for values computed from published content (navigation, the promoted newsletter),
-and the receivers that empty it all whenever something readers can see changes.
+and the receivers that empty it all whenever something readers can see changes. Beside them,
+publishing also purges the caches in front of the site, through outlet.frontend_cache.
 
 A page shows other pages (listings, further reading, byline boxes), so any change can reach
 many cached pages: everything is forgotten rather than guessed at. Page publishing,
@@ -30,6 +31,8 @@ from django.middleware.cache import FetchFromCacheMiddleware, UpdateCacheMiddlew
 from django.utils.cache import patch_cache_control
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+
+from outlet.frontend_cache import purge_listings
 
 UNCACHED_PREFIXES = ("/admin/", "/django-admin/")
 
@@ -98,6 +101,9 @@ for signal in (page_published, page_unpublished, page_slug_changed, post_page_mo
 for signal in (post_save, post_delete):
     signal.connect(clear_after_page_change, sender=Page, dispatch_uid="page_cache:page", weak=False)
 clear_on_change(PageViewRestriction)
+# Caches in front of the site (a CDN, nginx, Varnish) are purged URL by URL instead.
+for signal in (page_published, page_unpublished):
+    signal.connect(purge_listings, dispatch_uid="frontend_cache", weak=False)
 
 
 def is_anonymous_read(request) -> bool:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.module_loading import import_string
@@ -216,6 +217,10 @@ class FeedRoutesMixin(RoutablePageMixin):
             Feed(f"{name} (Atom)", f"{self.url}feed/atom/", "atom"),
         ]
 
+    def get_cached_paths(self):
+        """The page and its feeds, for caches in front of the site to purge together."""
+        return ["/", "feed/", "feed/atom/"]
+
     @path("feed/", name="rss")
     def rss_feed(self, request):
         return import_string(self.rss_feed_class)(self)(request)
@@ -267,6 +272,12 @@ class SectionPage(FramedPreviewMixin, MetadataMixin, FeedRoutesMixin, ArticleRou
             request.GET.get("page")
         )
         return context
+
+    def get_cached_paths(self):
+        """Every page of the listing too: a new article moves one onto each following page."""
+        count = ArticlePage.objects.live().public().child_of(self).count()
+        pages = range(2, (count - 1) // LISTING_PAGE_SIZE + 2)
+        return [*super().get_cached_paths(), *(f"?page={number}" for number in pages)]
 
     def get_meta(self, request):
         meta = super().get_meta(request)
@@ -455,6 +466,14 @@ class ArticlePage(FramedPreviewMixin, MetadataMixin, Page):
         """The authors in order: prefetched by listings and by routing (see
         ArticleRoutingMixin), else looked up here."""
         return [link.author for link in self.article_authors.all()]
+
+    def listing_paths(self) -> list[str]:
+        """The pages and feeds of its authors, its series and its tags, which list it."""
+        listings = [author.get_absolute_url() for author in self.authors]
+        if self.series is not None:
+            listings.append(self.series.get_absolute_url())
+        listings += [reverse("articles:tag", args=[tag.slug]) for tag in self.tags.all()]
+        return [path for url in listings for path in (url, f"{url}feed/", f"{url}feed/atom/")]
 
     @cached_property
     def tag_list(self) -> list:

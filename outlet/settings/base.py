@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
+    "wagtail.contrib.frontend_cache",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.table_block",
     "wagtail.embeds",
@@ -179,6 +180,31 @@ CACHE_MIDDLEWARE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
 # that publishing clears.
 PAGE_CACHE_BROWSER_SECONDS = env.int("PAGE_CACHE_BROWSER_SECONDS", 60)
 
+# Caches in front of the site, which publishing purges (outlet.frontend_cache): the nginx or
+# Varnish cache of each web machine, by PURGE request to each address in
+# FRONTEND_CACHE_PURGE_URL (comma-separated, e.g. http://10.0.0.5:6081), and/or a CDN:
+# Cloudflare (CLOUDFLARE_ZONE_ID with CLOUDFLARE_API_TOKEN, allowed to purge that zone) or
+# CloudFront (CLOUDFRONT_DISTRIBUTION_ID; credentials as boto3 finds them). Unset: no purging.
+FRONTEND_CACHE_PURGE_URLS: list[str] = env.list("FRONTEND_CACHE_PURGE_URL", [])
+WAGTAILFRONTENDCACHE: dict[str, dict[str, Any]] = {
+    f"proxy-{number}": {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+        "LOCATION": location,
+    }
+    for number, location in enumerate(FRONTEND_CACHE_PURGE_URLS)
+}
+if env.str("CLOUDFLARE_ZONE_ID", ""):
+    WAGTAILFRONTENDCACHE["cloudflare"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudflareBackend",
+        "ZONEID": env.str("CLOUDFLARE_ZONE_ID"),
+        "BEARER_TOKEN": env.str("CLOUDFLARE_API_TOKEN"),
+    }
+if env.str("CLOUDFRONT_DISTRIBUTION_ID", ""):
+    WAGTAILFRONTENDCACHE["cloudfront"] = {
+        "BACKEND": "wagtail.contrib.frontend_cache.backends.CloudfrontBackend",
+        "DISTRIBUTION_ID": env.str("CLOUDFRONT_DISTRIBUTION_ID"),
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -196,8 +222,77 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", BASE_DIR / "media")
+
+# Uploaded media (images, their renditions, documents) live under MEDIA_ROOT on one machine.
+# Several web machines must all see the same files, so with MEDIA_BUCKET set they go to that
+# S3-compatible bucket instead (AWS S3, or MinIO, R2… at MEDIA_ENDPOINT_URL), through
+# django-storages. Credentials come the way boto3 finds them (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or the machine's role).
+MEDIA_BUCKET = env.str("MEDIA_BUCKET", "")
+# Stored names never change meaning: an upload never replaces an object (Wagtail needs this of
+# S3, whose default is to overwrite) and a rendition's name says its filter, so readers' browsers
+# and the CDN may keep every object for a year.
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+def object_storage_options(
+    bucket: str,
+    *,
+    endpoint_url: str = "",
+    region: str = "",
+    custom_domain: str = "",
+    prefix: str = "",
+) -> dict[str, Any]:
+    """django-storages' S3Storage options for public media in `bucket`."""
+    return {
+        "bucket_name": bucket,
+        # A service other than AWS is usually reached by path (host/bucket/key), which any
+        # S3-compatible server understands; AWS itself by the bucket's own host name.
+        "endpoint_url": endpoint_url or None,
+        "addressing_style": "path" if endpoint_url else None,
+        "region_name": region or None,
+        # A CDN or the bucket's public domain, e.g. media.outlet.example: URLs are built on it.
+        "custom_domain": custom_domain or None,
+        "location": prefix,
+        # Media is public: plain URLs that every reader and cache can share, never signed ones
+        # that expire inside a cached page.
+        "querystring_auth": False,
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+    }
+
+
+def object_storage_origins(options: dict[str, Any]) -> list[str]:
+    """Where readers' browsers fetch media from with these options, for the CSP's img-src."""
+    if options["custom_domain"]:
+        return [f"https://{options['custom_domain']}"]
+    if options["endpoint_url"]:
+        endpoint = urlsplit(options["endpoint_url"])
+        return [f"{endpoint.scheme}://{endpoint.netloc}"]
+    # AWS names the bucket's host with or without its region, depending on the region.
+    bucket, region = options["bucket_name"], options["region_name"]
+    origins = [f"https://{bucket}.s3.amazonaws.com"]
+    if region:
+        origins.append(f"https://{bucket}.s3.{region}.amazonaws.com")
+    return origins
+
+
+MEDIA_STORAGE: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+MEDIA_ORIGINS: list[str] = []
+if MEDIA_BUCKET:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": object_storage_options(
+            MEDIA_BUCKET,
+            endpoint_url=env.str("MEDIA_ENDPOINT_URL", ""),
+            region=env.str("MEDIA_REGION", ""),
+            custom_domain=env.str("MEDIA_CUSTOM_DOMAIN", ""),
+            prefix=env.str("MEDIA_PREFIX", ""),
+        ),
+    }
+    MEDIA_ORIGINS = object_storage_origins(MEDIA_STORAGE["OPTIONS"])
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -215,7 +310,7 @@ CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/admin/"],
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *MEDIA_ORIGINS],
         "style-src": ["'self'"],
         "script-src": ["'self'"],
         "font-src": ["'self'"],

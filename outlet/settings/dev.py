@@ -2,7 +2,7 @@
 DEBUG=false (as `make demo` runs it, so that a newcomer sees the site's own error pages)."""
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, VAR_DIR, env
+from .base import MEDIA_STORAGE, REDIS_URL, VAR_DIR, env
 
 DEBUG = env.bool("DEBUG", True)
 SECRET_KEY = env.str("SECRET_KEY", "dev-only-secret-key-not-for-production")
@@ -17,9 +17,9 @@ WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000"
 SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", "dev-only-suppression-key")
 RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600}}
 
-# Static files straight from static/ without collectstatic.
+# Static files straight from static/ without collectstatic; media where base.py says.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
