@@ -26,6 +26,7 @@ that publishing clears.
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.middleware.cache import FetchFromCacheMiddleware, UpdateCacheMiddleware
 from django.utils.cache import patch_cache_control
@@ -37,20 +38,32 @@ from outlet.frontend_cache import purge_listings
 UNCACHED_PREFIXES = ("/admin/", "/django-admin/")
 
 
+def empty(*aliases: str) -> None:
+    """Empty the caches now, and again when the change being made is committed: a reader
+    served in between would otherwise keep what the database showed before it."""
+
+    def clear() -> None:
+        for alias in aliases:
+            caches[alias].clear()
+
+    clear()
+    transaction.on_commit(clear)
+
+
 def clear_page_cache(**kwargs) -> None:
     """Forget every cached page and remembered value: published content has changed."""
-    caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
-    caches[settings.SITE_STRUCTURE_CACHE_ALIAS].clear()
+    empty(settings.CACHE_MIDDLEWARE_ALIAS, settings.SITE_STRUCTURE_CACHE_ALIAS)
 
 
 def clear_after_page_change(sender, instance=None, **kwargs) -> None:
     """A page changed: forget every cached page, and the site's structure too unless the page
-    is of a type that cannot change it (articles, issues: the pages published every day)."""
-    caches[settings.CACHE_MIDDLEWARE_ALIAS].clear()
+    is of a type that cannot change it (articles, issues: the pages published every day).
+    A move also changes where a private page starts (private_sections)."""
     page_type = instance.specific_class if isinstance(instance, Page) else sender
     if page_type not in _structure_unchanged_by or kwargs.get("signal") is post_page_move:
-        # A move also changes where a private page starts (private_sections).
-        caches[settings.SITE_STRUCTURE_CACHE_ALIAS].clear()
+        empty(settings.CACHE_MIDDLEWARE_ALIAS, settings.SITE_STRUCTURE_CACHE_ALIAS)
+    else:
+        empty(settings.CACHE_MIDDLEWARE_ALIAS)
 
 
 _structure_unchanged_by: set[type[Page]] = set()

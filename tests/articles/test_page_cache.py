@@ -146,3 +146,20 @@ def test_admin_pages_are_not_cached_for_browsers_or_readers(client, editor):
 
     assert response.status_code == 200
     assert "public" not in response.get("Cache-Control", "")
+
+
+def test_what_a_reader_stored_before_a_publication_committed_is_forgotten(
+    story, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+    from django.core.cache import caches
+
+    pages = caches[settings.CACHE_MIDDLEWARE_ALIAS]
+    with django_capture_on_commit_callbacks(execute=True):
+        story.title = "Why tariffs stick, revised"
+        story.save_revision().publish()
+        # Another reader, served from the database before this publication commits, stores
+        # the page as it was.
+        pages.set("a-page-as-it-was", "<h1>Why tariffs stick</h1>")
+
+    assert pages.get("a-page-as-it-was") is None
