@@ -1,9 +1,11 @@
 """What publishing purges from the caches in front of the site: a CDN (Cloudflare, CloudFront)
 or the nginx or Varnish cache on each web machine, as WAGTAILFRONTENDCACHE names them.
 
-Wagtail's frontend cache app purges a page's own URLs (`get_cached_paths`: a section's feeds
-and listing pages too) when it is published or unpublished. A page is also shown elsewhere,
-and those copies would otherwise last as long as the CDN keeps them:
+Publishing or unpublishing a page purges its own URLs (`get_cached_paths`: a section's feeds
+and listing pages too), through Wagtail's frontend cache utilities. Its app is not installed:
+its receivers would work out and queue a purge on every publication even with no cache
+configured. A page is also shown elsewhere, and those copies would otherwise last as long as
+the CDN keeps them:
 - on every page above it (the home page lists the latest articles, a section its own, a
   newsletter its issues), with their feeds;
 - on the site's feeds, sitemaps and corrections page;
@@ -43,6 +45,7 @@ def purge_listings(sender, instance: Page, **kwargs) -> None:
         return  # not reachable on any site
     root_url = url_parts[1]
     batch = PurgeBatch()
+    batch.add_page(instance)
     batch.add_pages(instance.get_ancestors().filter(depth__gt=1).specific())
     batch.add_urls(f"{root_url}/{path}" for path in SITE_WIDE_PATHS)
     if listing_paths := LISTED_ELSEWHERE.get(type(instance)):

@@ -59,7 +59,9 @@ def clear_after_page_change(sender, instance=None, **kwargs) -> None:
     """A page changed: forget every cached page, and the site's structure too unless the page
     is of a type that cannot change it (articles, issues: the pages published every day).
     A move also changes where a private page starts (private_sections)."""
-    page_type = instance.specific_class if isinstance(instance, Page) else sender
+    # The instance's own class: Wagtail's page signals send the specific page. A base Page
+    # (its row saved or deleted) empties both, without a query for its type.
+    page_type = type(instance) if instance is not None else sender
     if page_type not in _structure_unchanged_by or kwargs.get("signal") is post_page_move:
         empty(settings.CACHE_MIDDLEWARE_ALIAS, settings.SITE_STRUCTURE_CACHE_ALIAS)
     else:
