@@ -9,6 +9,7 @@ rows to be reclaimed when the lease runs out, the one it may have had in flight 
 
 import contextlib
 import enum
+import functools
 import logging
 import smtplib
 import uuid
@@ -19,7 +20,7 @@ from anymail.exceptions import AnymailError
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -46,19 +47,20 @@ def claimable(now: datetime) -> Q:
 
 def claimable_ids(
     rows: QuerySet[Delivery], now: datetime, size: int, *, lock: bool = True
-) -> list[int]:
+) -> tuple[list[int], list[int]]:
     """Up to `size` of a run's ledger `rows` to lease (locked, inside the claim's
-    transaction): first those whose worker's lease ran out, then the due ones in order. Two
-    queries, each along a partial index of the few rows it looks for (see Delivery.Meta),
-    however many rows of the run were sent already."""
+    transaction): first those whose worker's lease ran out, then the due ones in order, as
+    two lists. Two queries, each along a partial index of the few rows it looks for (see
+    Delivery.Meta), however many rows of the run were sent already."""
     if lock:
         rows = rows.select_for_update(skip_locked=True)
     expired = rows.filter(status=Status.SENDING, claimed_until__lt=now).order_by("pk")
-    ids = list(expired.values_list("pk", flat=True)[:size])
-    if len(ids) < size:
-        due = rows.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by("pk")
-        ids += due.values_list("pk", flat=True)[: size - len(ids)]
-    return ids
+    left_by_the_dead = list(expired.values_list("pk", flat=True)[:size])
+    due: list[int] = []
+    if len(left_by_the_dead) < size:
+        pending = rows.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by("pk")
+        due += pending.values_list("pk", flat=True)[: size - len(left_by_the_dead)]
+    return left_by_the_dead, due
 
 
 def claim_batch(rows: QuerySet[Delivery], size: int) -> tuple[str, list[Delivery]]:
@@ -66,22 +68,24 @@ def claim_batch(rows: QuerySet[Delivery], size: int) -> tuple[str, list[Delivery
     token = uuid.uuid4().hex
     now = timezone.now()
     with transaction.atomic():
-        ids = claimable_ids(rows, now, size)
+        left_by_the_dead, due = claimable_ids(rows, now, size)
+        ids = left_by_the_dead + due
         if not ids:
             return token, []
-        # Left by a worker that died. A batch is sent in order and each row recorded as soon
-        # as it is sent, so only the first row a dead worker left can have been in flight:
-        # the server may have accepted it. The others were never tried.
-        dead = Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_until__lt=now)
-        in_flight = (
-            Delivery.objects.filter(
-                status=Status.SENDING, claim_token__in=dead.values("claim_token")
+        if left_by_the_dead:
+            # A batch is sent in order and each row recorded as soon as it is sent, so only
+            # the first row a dead worker left can have been in flight: the server may have
+            # accepted it. The others were never tried.
+            dead = Delivery.objects.filter(pk__in=left_by_the_dead)
+            in_flight = (
+                Delivery.objects.filter(
+                    status=Status.SENDING, claim_token__in=dead.values("claim_token")
+                )
+                .values("claim_token")
+                .annotate(first=Min("pk"))
+                .values("first")
             )
-            .values("claim_token")
-            .annotate(first=Min("pk"))
-            .values("first")
-        )
-        dead.filter(pk__in=in_flight).update(uncertain=True, attempts=F("attempts") + 1)
+            dead.filter(pk__in=in_flight).update(uncertain=True, attempts=F("attempts") + 1)
         # Re-checking the condition makes the claim safe where SKIP LOCKED is not available.
         Delivery.objects.filter(claimable(now), pk__in=ids).update(
             status=Status.SENDING,
@@ -115,6 +119,35 @@ def still_wanted(rows: list[Delivery], newsletter_id: int) -> set[int]:
 def record(row: Delivery, token: str, **fields: object) -> None:
     """Save one row's outcome, only if this worker still holds its lease."""
     Delivery.objects.filter(pk=row.pk, claim_token=token).update(claim_token="", **fields)
+
+
+def record_sent(row: Delivery, token: str, message_id: str, provider_message_id: str) -> None:
+    """record(row, token, status=SENT, …) for the message just accepted, once per message
+    sent: one prepared UPDATE, without building the same query with the ORM every time (which
+    cost four times as much as running it)."""
+    values = [
+        Status.SENT,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        message_id,
+        provider_message_id,
+        row.pk,
+        token,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_record_sent_sql(connection.vendor), values)
+
+
+@functools.cache
+def _record_sent_sql(vendor: str) -> str:
+    name = connection.ops.quote_name
+    table = name(Delivery._meta.db_table)
+    fields = ("status", "sent_at", "message_id", "provider_message_id")
+    sets = ", ".join(f"{name(field)} = %s" for field in fields)
+    # Names quoted by the database backend, every value a parameter.
+    return (
+        f"UPDATE {table} SET {sets}, {name('last_error')} = '', {name('claim_token')} = ''"  # noqa: S608
+        f" WHERE {name('id')} = %s AND {name('claim_token')} = %s"
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -202,15 +235,7 @@ class BatchSender:
             self.failed(row, classify(error))
             return
         self.throttle.went_well()
-        record(
-            row,
-            self.token,
-            status=Status.SENT,
-            sent_at=timezone.now(),
-            message_id=message_id,
-            provider_message_id=provider_id,
-            last_error="",
-        )
+        record_sent(row, self.token, message_id, provider_id)
 
     def transmit(self, row: Delivery) -> tuple[str, str]:
         """Send the row's email: its Message-ID, and the provider's id for it if any."""

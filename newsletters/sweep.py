@@ -34,7 +34,7 @@ def needs_a_worker(ledger: Ledger, now) -> bool:
     """Close the run if nothing is left; else whether a row is due."""
     if finish_if_done(ledger):
         return False
-    return bool(claimable_ids(ledger.rows, now, 1, lock=False))
+    return any(claimable_ids(ledger.rows, now, 1, lock=False))
 
 
 def forget_old_signup_attempts(now) -> None:

@@ -6,6 +6,7 @@ Also the pages they lead to: one-click unsubscribe (RFC 8058) and the preference
 import email
 from datetime import timedelta
 from email import policy
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
@@ -13,10 +14,12 @@ from django.core import signing
 from django.test import Client, override_settings
 from django.urls import reverse
 from freezegun import freeze_time
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsletters import tokens
 from newsletters.models import Subscriber, Subscription, Suppression
-from newsletters.rendering import render_issue
+from newsletters.rendering import render_issue, token_url
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
 from tests.newsletters.forms import newsletter_state
 from tests.newsletters.mail import local
@@ -386,3 +389,18 @@ def test_ticking_a_newsletter_after_unsubscribing_from_everything_lifts_the_bloc
 
     assert both.subscriptions.get(newsletter=newsletter).status == Status.ACTIVE
     assert not Suppression.covers("ada@example.com"), "a later import would skip them"
+
+
+@given(
+    pk=st.integers(min_value=1, max_value=2**63 - 1),
+    version=st.integers(min_value=0, max_value=2**31),
+    newsletter_id=st.integers(min_value=1, max_value=2**63 - 1),
+)
+def test_a_readers_link_is_the_one_reverse_gives(pk, version, newsletter_id):
+    reader = SimpleNamespace(pk=pk, token_version=version)
+    for purpose, name, scope in (
+        (tokens.UNSUBSCRIBE, "newsletters:unsubscribe", newsletter_id),
+        (tokens.PREFERENCES, "newsletters:preferences", None),
+    ):
+        token = tokens.make(purpose, reader, scope)
+        assert token_url(name, token) == reverse(name, args=[token])
