@@ -11,7 +11,8 @@ at the bench's local sink (see send.py's environment()). Phases:
   INSERT … SELECT over a generated series per table), plus --suppressed subscribers whose
   addresses are suppressed (so the audience query has suppressions to leave out). Then
   ANALYZE, as a database that has lived with these rows would have its statistics;
-- ledger: the issue's run opened by newsletters.ledger.open_send() (create_ledger() inside),
+- ledger: (with --what-if, DDL from WHAT_IF applied to the bench database first) the issue's
+  run opened by newsletters.ledger.open_send() (create_ledger() inside),
   the real path of an editor's first publish: time, RSS before, peak RSS after; with
   --explain, EXPLAIN ANALYZE of the same INSERT … SELECT for a second issue (PostgreSQL, in
   a transaction rolled back), and the SELECT alone;
@@ -102,6 +103,9 @@ def populate(args) -> dict:
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+        if connection.vendor == "sqlite":
+            # Everything into the main file, which the benches copy per scenario.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     from newsletters.ledger import audience
 
     return {
@@ -132,8 +136,45 @@ def drop_run(issue) -> None:
     IssueSend.objects.filter(issue=issue).delete()
 
 
+# What-ifs for the ledger's INSERT (PostgreSQL; DDL on the bench's database, not the app's
+# migrations). "lean": the indexes a new ledger row need not enter: the foreign-key indexes
+# on issue and correction (each is the leading column of a unique constraint already), the
+# correction indexes made partial to correction rows (an issue's row has no correction), and
+# the message-id indexes made partial to rows that have one (a new row's are empty).
+# "nofk": also no foreign-key constraints from the ledger to subscribers and issues (Django
+# still cascades deletes itself): no per-row check and row lock on the referenced row.
+WHAT_IF = {
+    "lean": [
+        "DROP INDEX newsletters_delivery_issue_id_d20e1b1b",
+        "DROP INDEX newsletters_delivery_correction_id_acf1bc1c",
+        "DROP INDEX newsletters_delivery_provider_message_id_a8cb3ca0_like",
+        "DROP INDEX newsletters_delivery_provider_message_id_a8cb3ca0",
+        "CREATE INDEX delivery_provider_id ON newsletters_delivery (provider_message_id)"
+        " WHERE provider_message_id <> ''",
+        "DROP INDEX delivery_message_id",
+        "CREATE INDEX delivery_message_id ON newsletters_delivery (message_id)"
+        " WHERE message_id <> ''",
+        "ALTER TABLE newsletters_delivery DROP CONSTRAINT one_delivery_per_correction",
+        "CREATE UNIQUE INDEX one_delivery_per_correction ON newsletters_delivery"
+        " (correction_id, subscriber_id) WHERE correction_id IS NOT NULL",
+        "DROP INDEX correction_due",
+        "CREATE INDEX correction_due ON newsletters_delivery (correction_id, id)"
+        " WHERE status = 'pending' AND correction_id IS NOT NULL",
+        "DROP INDEX correction_leased",
+        "CREATE INDEX correction_leased ON newsletters_delivery (correction_id, claimed_until)"
+        " WHERE status = 'sending' AND correction_id IS NOT NULL",
+    ],
+    "nofk": [
+        "ALTER TABLE newsletters_delivery"
+        " DROP CONSTRAINT newsletters_delivery_subscriber_id_469de33d_fk_newslette",
+        "ALTER TABLE newsletters_delivery"
+        " DROP CONSTRAINT newsletters_delivery_issue_id_d20e1b1b_fk_newslette",
+    ],
+}
+
+
 def ledger(args) -> dict:
-    from django.db import connection, transaction
+    from django.db import connection
 
     from newsletters.ledger import audience, open_send
     from newsletters.models import Delivery, IssuePage
@@ -141,6 +182,10 @@ def ledger(args) -> dict:
     issue, newsletter = target()
     issue = IssuePage.objects.get(pk=issue.pk)  # as the publish signal gets it
     drop_run(issue)
+    if args.what_if:
+        with connection.cursor() as cursor:
+            for statement in WHAT_IF[args.what_if]:
+                cursor.execute(statement)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {Delivery._meta.db_table}")
@@ -299,7 +344,8 @@ def verify(args) -> dict:
         "duplicates_not_flagged_uncertain": not_flagged[:20],
         "uncertain_rows": sum(1 for _, u in ledger.values() if u),
         "received_by_strangers": strangers[:10],
-        "counts_add_up": send.recipients == final and not counts.get("pending")
+        "counts_add_up": send.recipients == final
+        and not counts.get("pending")
         and not counts.get("sending"),
     }
 
@@ -321,6 +367,7 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=1000)
     parser.add_argument("--suppressed", type=int, default=0)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--what-if", choices=WHAT_IF)
     parser.add_argument("--sink-counts", type=Path)
     args = parser.parse_args()
     django.setup()

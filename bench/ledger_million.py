@@ -15,7 +15,10 @@ bench_ledger_<pid>_*) that it deletes at the end:
    IssueSend row and create_ledger()'s one INSERT … SELECT over Subscription.mailable()).
    It reports the time, the process's RSS before and its peak RSS after (ru_maxrss): the
    rows never pass through Python, so the peak must not move with the ledger's size;
-3. on the last PostgreSQL round, EXPLAIN (ANALYZE, BUFFERS) of the audience SELECT alone and
+3. with --what-if, one more PostgreSQL round after dropping or narrowing the indexes a new row
+   need not enter, and one more after also dropping the ledger's foreign keys
+   (fleet_worker.WHAT_IF: DDL on the bench's database, to size a possible migration);
+4. on the last PostgreSQL round, EXPLAIN (ANALYZE, BUFFERS) of the audience SELECT alone and
    of the whole INSERT … SELECT (for another issue, rolled back; foreign keys checked inside
    the statement so their cost shows).
 
@@ -36,8 +39,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runs import ROOT, code_state, machine, production_environment, run, save
-from runs import stop_cleanly_on_signals
+from runs import (
+    ROOT,
+    code_state,
+    machine,
+    production_environment,
+    run,
+    save,
+    stop_cleanly_on_signals,
+)
 from send import DEFAULT_POSTGRES_URL, PostgresDatabases, SqliteDatabases
 
 TARGET_SECONDS = 20.0
@@ -82,8 +92,15 @@ def measure(folder: Path, databases, args) -> dict:
             f" peak {result['peak_rss_after_mb']} MB after"
         )
         rounds.append(result)
+    what_if = {}
+    if kind == "postgres" and args.what_if:
+        for name in ("lean", "nofk"):  # cumulative: nofk comes on top of lean
+            result = phase(folder, env, "ledger", "--what-if", name)
+            log(f"{kind}: what-if {name}: {result['rows']:,} rows in {result['seconds']} s")
+            what_if[name] = result
     seconds = [r["seconds"] for r in rounds]
     return {
+        "what_if": what_if,
         "populate": populated,
         "rounds": rounds,
         "seconds_median": statistics.median(seconds),
@@ -99,6 +116,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="PostgreSQL rounds")
     parser.add_argument("--sqlite-rounds", type=int, default=1)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument(
+        "--what-if", action="store_true",
+        help="PostgreSQL: also time the ledger with leaner indexes, then also without the"
+        " ledger's foreign keys (DDL on the bench database; see fleet_worker.WHAT_IF)",
+    )  # fmt: skip
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
@@ -141,7 +163,8 @@ def main() -> int:
             )
         print()
         for kind, r in results.items():
-            print(f"{kind}: {r['rows']:,} rows; seconds by round {[x['seconds'] for x in r['rounds']]}")
+            by_round = [x["seconds"] for x in r["rounds"]]
+            print(f"{kind}: {r['rows']:,} rows; seconds by round {by_round}")
             for x in r["rounds"]:
                 for line in x.get("explain_insert", []) + x.get("explain_select", []):
                     print(f"    {line}")
