@@ -12,6 +12,8 @@ it sent arrived. It stops by itself after --max-seconds, whatever happens to its
 Options, for the worker and soak benches:
 - --delay S: answer each DATA S seconds late (an asyncio sleep: a slow server that serves
   any number of connections at once);
+- --ack-delay S: count the message first, then answer S seconds late (a server that has
+  queued the message but is slow to say so: a client that dies meanwhile sends it again);
 - --per-address: also count the messages each recipient got ("by_address" in COUNTS.json);
 - --transient F: answer a seeded random share F of RCPTs "451" (try again later);
 - --progress PATH: rewrite the counts (without by_address) to PATH every 0.2 s, so that a
@@ -37,8 +39,15 @@ from aiosmtpd.smtp import SMTP
 class CountingSink:
     """aiosmtpd handler: 250 for every message (after `delay`), which is then dropped."""
 
-    def __init__(self, delay: float = 0.0, per_address: bool = False, transient: float = 0.0):
+    def __init__(
+        self,
+        delay: float = 0.0,
+        per_address: bool = False,
+        transient: float = 0.0,
+        ack_delay: float = 0.0,
+    ):
         self.delay = delay
+        self.ack_delay = ack_delay
         self.transient = transient
         self.rng = random.Random(1)
         self.by_address: Counter | None = Counter() if per_address else None
@@ -71,6 +80,8 @@ class CountingSink:
         self.last_at = time.time()
         if self.first_at is None:
             self.first_at = self.last_at
+        if self.ack_delay:
+            await asyncio.sleep(self.ack_delay)
         return "250 OK"
 
     def counts(self, by_address: bool = True) -> dict:
@@ -117,9 +128,10 @@ def main() -> None:
     parser.add_argument("--per-address", action="store_true")
     parser.add_argument("--transient", type=float, default=0.0)
     parser.add_argument("--progress", type=Path)
+    parser.add_argument("--ack-delay", type=float, default=0.0)
     args = parser.parse_args()
 
-    handler = CountingSink(args.delay, args.per_address, args.transient)
+    handler = CountingSink(args.delay, args.per_address, args.transient, args.ack_delay)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     stop = loop.create_future()

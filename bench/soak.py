@@ -9,8 +9,10 @@ temporary folder (and, for PostgreSQL, a database bench_soak_<pid>_* and the Red
 --redis-db, both emptied or dropped at the end):
 
 1. migrate, load_demo_content, --recipients confirmed subscribers (bench/fleet_worker.py);
-2. an SMTP sink on 127.0.0.1 that records how many messages each recipient got and answers a
-   seeded --transient share of RCPTs "451" (try again later);
+2. an SMTP sink on 127.0.0.1 that records how many messages each recipient got, answers a
+   seeded --transient share of RCPTs "451" (try again later), and answers each DATA --ack-delay
+   seconds after it has counted the message (so that many kills land in the window where the
+   server has the message and the worker has not heard so: the duplicates the promise allows);
 3. --workers worker processes (db_worker, or rqworker with --backend rq) and the scheduler
    (`manage.py run_scheduler --interval 1`: publish_scheduled and the delivery sweep, which
    enqueues delivery again for rows a dead worker left once their lease has run out);
@@ -89,7 +91,8 @@ def soak(folder: Path, args, databases, redis) -> dict:
     log(f"{databases.kind}: migrate, load_demo_content, {args.recipients:,} subscribers")
     prepare(folder, databases.kind, url, args.recipients)
 
-    sink_options = ["--per-address", "--transient", args.transient, "--delay", args.delay]
+    sink_options = ["--per-address", "--transient", args.transient, "--delay", args.delay,
+                    "--ack-delay", args.ack_delay]  # fmt: skip
     sink = Sink(folder, args.time_limit + 120, *sink_options, *progress_option(folder, "soak"),
                 name="soak")  # fmt: skip
     env = worker_environment(
@@ -189,6 +192,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--transient", type=float, default=0.02, help="share of RCPTs given 451")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per DATA reply")
+    parser.add_argument(
+        "--ack-delay", type=float, default=0.01,
+        help="seconds the sink waits to answer 250 after it has counted a message: a kill then"
+        " falls inside the uncertain window more often",
+    )  # fmt: skip
     parser.add_argument("--lease", type=int, default=5, help="DELIVERY_LEASE_SECONDS")
     parser.add_argument("--batch", type=int, default=50, help="DELIVERY_BATCH_SIZE")
     parser.add_argument("--time-limit", type=float, default=600, help="seconds for the send")
