@@ -314,6 +314,8 @@ def sweep(args) -> dict:
 
 
 def verify(args) -> dict:
+    from django.conf import settings
+
     from newsletters.models import Delivery, IssueSend
 
     issue, _ = target()
@@ -332,7 +334,15 @@ def verify(args) -> dict:
     not_flagged = [a for a in duplicates if not ledger.get(a, ("", False))[1]]
     strangers = [a for a in received if a not in ledger]
     final = sum(counts.get(s, 0) for s in ("sent", "failed", "bounced", "skipped"))
+    tasks = None
+    if settings.TASKS_BACKEND == "database":
+        from django.db.models import Count
+        from django_tasks_db.models import DBTaskResult
+
+        rows = DBTaskResult.objects.filter(task_path__endswith=".deliver_issue")
+        tasks = dict(rows.values_list("status").annotate(n=Count("pk")))
     return {
+        "delivery_tasks_by_status": tasks,
         "recipients": send.recipients,
         "ledger_rows": len(ledger),
         "state": send.state,
