@@ -72,14 +72,14 @@ def log(message: str) -> None:
 class Sink:
     """The SMTP sink process; stop() ends it by PID and returns what it received."""
 
-    def __init__(self, folder: Path, max_seconds: float):
-        self.ready = folder / "sink-ready.json"
-        self.counts = folder / "sink-counts.json"
-        self.log_path = folder / "sink.log"
+    def __init__(self, folder: Path, max_seconds: float, *options, name: str = "sink"):
+        self.ready = folder / f"{name}-ready.json"
+        self.counts = folder / f"{name}-counts.json"
+        self.log_path = folder / f"{name}.log"
         with open(self.log_path, "w") as log_file:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bench.smtp_sink", self.ready, self.counts,
-                 "--max-seconds", str(max_seconds)],
+                 "--max-seconds", str(max_seconds), *map(str, options)],
                 cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + 15
