@@ -70,7 +70,7 @@ class Processes:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: RQ's work horses go with it
+            start_new_session=True,  # its own process group, killed whole
         )
         log.close()
         process.log_path = log.name
@@ -84,9 +84,17 @@ class Processes:
 
     @staticmethod
     def kill(process: subprocess.Popen) -> None:
+        """SIGKILL to the worker's process group and to every process it started: RQ's work
+        horse, which runs the task, leads a process group of its own."""
         if process.poll() is None:
+            started = descendants(process.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+            for child in started:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(10)
 
@@ -127,3 +135,20 @@ def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (from /proc, while `pid` is still their parent)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
