@@ -121,3 +121,12 @@ def editor_client(editor):
     editor_client = Client()
     editor_client.force_login(editor)
     return editor_client
+
+
+@pytest.fixture
+def reader():
+    """A reader whose every request bypasses the page cache (a session cookie): each request
+    renders its page, reusing only what is kept between publications."""
+    client = Client()
+    client.cookies["sessionid"] = "a-reader-with-a-session"
+    return client

@@ -17,14 +17,6 @@ from tests.articles.factories import ArticlePageFactory, ImageFactory, paragraph
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def reader():
-    """A reader whose every request bypasses the page cache (a session cookie)."""
-    client = Client()
-    client.cookies["sessionid"] = "a-reader-with-a-session"
-    return client
-
-
 def html(response) -> str:
     assert response.status_code == 200
     return response.content.decode()

@@ -8,7 +8,6 @@ and reads the site's structure from where it is kept.
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import PageViewRestriction
 
@@ -34,13 +33,6 @@ STRUCTURE_QUERIES = (
     'AND "newsletters_newsletterpage"."promote_by_default")',
     'INNER JOIN "newsletters_newsletterpage_promoted_on"',
 )
-
-
-@pytest.fixture
-def reader():
-    client = Client()
-    client.cookies["sessionid"] = "a-reader-with-a-session"
-    return client
 
 
 def html(response) -> str:
