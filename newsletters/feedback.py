@@ -50,10 +50,15 @@ def find_delivery(
     deliveries = Delivery.objects.select_related("subscriber")
     if delivery_id:
         return deliveries.filter(pk=delivery_id).first()
+    # Each id is looked for where the index of ids holds it (rows with an id: see Delivery).
     if provider_id:
-        return deliveries.filter(provider_message_id=provider_id).first()
+        return (
+            deliveries.exclude(provider_message_id="")
+            .filter(provider_message_id=provider_id)
+            .first()
+        )
     if message_id:
-        return deliveries.filter(message_id=message_id).first()
+        return deliveries.exclude(message_id="").filter(message_id=message_id).first()
     return None
 
 

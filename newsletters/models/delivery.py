@@ -101,11 +101,21 @@ class Delivery(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     # What the email is: an issue, or a correction that follows one (then issue is empty).
+    # Each is found through the unique constraint that starts with it (see Meta): an index of
+    # its own would be one more entry for each of a million new rows.
     issue = models.ForeignKey(
-        "newsletters.IssuePage", null=True, on_delete=models.CASCADE, related_name="deliveries"
+        "newsletters.IssuePage",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     correction = models.ForeignKey(
-        CorrectionSend, null=True, on_delete=models.CASCADE, related_name="deliveries"
+        CorrectionSend,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     subscriber = models.ForeignKey(
         "newsletters.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
@@ -121,7 +131,7 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
     # The id the email provider gave the message, which its webhooks name it by.
-    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
     # What the receiving side said later (provider webhooks, bounce reports).
     delivered_at = models.DateTimeField(null=True, blank=True)
     deferrals = models.PositiveSmallIntegerField(default=0)
@@ -132,7 +142,9 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue", "subscriber"], name="one_delivery_per_issue"),
             models.UniqueConstraint(
-                fields=["correction", "subscriber"], name="one_delivery_per_correction"
+                fields=["correction", "subscriber"],
+                condition=Q(correction__isnull=False),
+                name="one_delivery_per_correction",
             ),
             models.CheckConstraint(
                 condition=Q(issue__isnull=False, correction__isnull=True)
@@ -154,7 +166,7 @@ class Delivery(models.Model):
             models.Index(fields=["issue", "status"], name="delivery_issue_status"),
             models.Index(
                 fields=["correction", "id"],
-                condition=models.Q(status="pending"),
+                condition=models.Q(status="pending", correction__isnull=False),
                 name="correction_due",
             ),
             models.Index(
@@ -162,7 +174,15 @@ class Delivery(models.Model):
                 condition=models.Q(status="sending"),
                 name="correction_leased",
             ),
-            models.Index(fields=["message_id"], name="delivery_message_id"),
+            # Ids arrive once a message is sent; feedback looks them up (newsletters.feedback).
+            models.Index(
+                fields=["message_id"], condition=~Q(message_id=""), name="delivery_message_id"
+            ),
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="delivery_provider_message_id",
+            ),
         ]
 
     def __str__(self):
