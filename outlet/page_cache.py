@@ -47,7 +47,8 @@ def empty(*aliases: str) -> None:
             caches[alias].clear()
 
     clear()
-    transaction.on_commit(clear)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(clear)
 
 
 def clear_page_cache(**kwargs) -> None:
