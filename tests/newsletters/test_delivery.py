@@ -441,3 +441,44 @@ def test_a_reader_who_leaves_is_not_mailed_once_the_next_few_messages_have_gone(
     assert leaver not in sink.counts()
     assert Delivery.objects.get(issue=issue, subscriber__email=leaver).status == Status.SKIPPED
     assert len(sink.counts()) == 39
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["confirmed", "pending", "unsubscribed", "other-newsletter", "suppressed", "complained"],
+)
+def test_the_check_before_sending_finds_exactly_the_mailable_readers(
+    newsletter, series_newsletter, state
+):
+    from newsletters.delivery import RECHECK_EVERY, still_wanted
+    from newsletters.suppression import suppress
+
+    emails = add_subscribers(newsletter, RECHECK_EVERY - 1)
+    subscribers = list(Subscriber.objects.filter(email__in=emails).order_by("pk"))
+    target = subscribers[4]
+    subscription = Subscription.objects.get(subscriber=target, newsletter=newsletter)
+    if state == "pending":
+        subscription.status = Subscription.Status.PENDING
+    elif state == "unsubscribed":
+        subscription.status = Subscription.Status.UNSUBSCRIBED
+    elif state == "other-newsletter":
+        subscription.newsletter = series_newsletter
+    subscription.save()
+    if state == "suppressed":
+        suppress(target, Suppression.Reason.BOUNCED)
+    elif state == "complained":
+        suppress(target, Suppression.Reason.COMPLAINED)
+
+    class Row:  # what still_wanted() reads of a ledger row
+        def __init__(self, subscriber):
+            self.subscriber_id = subscriber.pk
+
+    wanted = still_wanted([Row(subscriber) for subscriber in subscribers], newsletter.pk)
+
+    expected = {subscriber.pk for subscriber in subscribers}
+    if state != "confirmed":
+        expected.discard(target.pk)
+    assert wanted == expected
+    assert Subscription.objects.mailable(newsletter.pk).filter(
+        subscriber__in=subscribers
+    ).count() == len(expected), "the same rule as mailable()"
