@@ -103,6 +103,8 @@ def claim_batch(rows: QuerySet[Delivery], size: int) -> tuple[str, list[Delivery
     rows = (
         Delivery.objects.filter(pk__in=ids, claim_token=token)
         .select_related("subscriber")
+        # What sending reads of a row and its reader (converting each field read costs).
+        .only("attempts", "subscriber__email", "subscriber__token_version")
         .order_by("pk")
     )
     return token, list(rows)
