@@ -13,6 +13,7 @@ import functools
 import logging
 import smtplib
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
@@ -20,7 +21,7 @@ from anymail.exceptions import AnymailError
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ from newsletters.models import (
 )
 from newsletters.outcomes import NotTheReadersFault, Outcome, Verdict, classify
 from newsletters.rendering import RenderedIssue, WireMessage, render_issue
+from newsletters.smtp import send_held
 from newsletters.suppression import suppress
 from newsletters.throttle import Throttle
 
@@ -185,6 +187,59 @@ def _record_sent_sql(vendor: str) -> str:
     )
 
 
+class LedgerUnwritable(Exception):
+    """A sent message could not be recorded: sending stops (the database is in trouble)."""
+
+
+class Recorder:
+    """Records each message sent, one message behind the sending.
+
+    A message is recorded on a thread of its own, with its own database connection, while
+    the next one is being sent; the next one is not let go (its SMTP data is not ended, see
+    newsletters.smtp) until that record has landed. So the ledger's wait for the disk
+    overlaps the conversation with the mail server, and it is still true at every moment that
+    at most one message the server has accepted is not yet recorded as sent: a crash
+    duplicates at most that one, and it is the first unrecorded row of its batch (which is
+    how the next claim knows which row to flag `uncertain`).
+
+    Inside a caller's transaction the records are written on its connection at once instead,
+    so that they are part of it.
+    """
+
+    def __init__(self) -> None:
+        self.pool = None if connection.in_atomic_block else ThreadPoolExecutor(1, "ledger")
+        self.pending: Future[None] | None = None
+
+    def sent(self, row: Delivery, token: str, message_id: str, provider_message_id: str) -> None:
+        """Record `row` as sent (after the record before it has landed)."""
+        self.wait()
+        if self.pool is None:
+            record_sent(row, token, message_id, provider_message_id)
+        else:
+            self.pending = self.pool.submit(
+                record_sent, row, token, message_id, provider_message_id
+            )
+
+    def wait(self) -> None:
+        """Return once every message handed over is recorded; raise if one could not be."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        try:
+            pending.result()
+        except Exception as error:
+            raise LedgerUnwritable(f"a sent message could not be recorded: {error}") from error
+
+    def close(self) -> None:
+        """Wait for the last record, then close the thread and its database connection."""
+        try:
+            self.wait()
+        finally:
+            if self.pool is not None:
+                self.pool.submit(connections.close_all).result()
+                self.pool.shutdown()
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=settings.DELIVERY_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
 
@@ -198,11 +253,13 @@ class BatchSender:
         rendered: RenderedIssue,
         token: str,
         throttle: Throttle,
+        recorder: Recorder,
         wire: WireMessage | None = None,
     ):
         self.rendered = rendered
         self.token = token
         self.throttle = throttle
+        self.recorder = recorder
         self.connection = get_connection()
         # Django's SMTP backend keeps its smtplib connection as `connection`: the serialized
         # issue (`wire`) goes straight to it; any other backend gets an EmailMessage.
@@ -242,6 +299,7 @@ class BatchSender:
                     return False
         finally:
             self.disconnect()
+            self.recorder.wait()
         return True
 
     def connect(self) -> None:
@@ -270,23 +328,31 @@ class BatchSender:
             self.failed(row, classify(error))
             return
         self.throttle.went_well()
-        record_sent(row, self.token, message_id, provider_id)
+        self.recorder.sent(row, self.token, message_id, provider_id)
 
     def transmit(self, row: Delivery) -> tuple[str, str]:
         """Send the row's email: its Message-ID, and the provider's id for it if any."""
         address = row.subscriber.email
         envelope = return_path(row.pk) if self.verp else None
         if self.wire is not None and address.isascii():
-            # Over SMTP, the issue serialized once, this reader's parts replaced.
+            # Over SMTP, the issue serialized once, this reader's parts replaced; sent while
+            # the previous message is being recorded, let go once it is.
             message_id, data = self.wire.for_reader(
                 address, self.rendered.personal_links(row.subscriber)
             )
-            self.connection.connection.sendmail(envelope or self.sender, [address], data)
+            send_held(
+                self.connection.connection,
+                envelope or self.sender,
+                address,
+                data,
+                before_end=self.recorder.wait,
+            )
             return message_id, ""
         message = self.rendered.message_for(row.subscriber, connection=self.connection)
         if envelope:
             message.extra_headers["From"] = message.from_email
             message.from_email = envelope
+        self.recorder.wait()  # a message that goes in one piece waits for the last record
         self.connection.send_messages([message])
         status = getattr(message, "anymail_status", None)
         return message.extra_headers["Message-ID"], (status and status.message_id) or ""
@@ -352,22 +418,26 @@ def deliver_run(ledger: Ledger, rendered: RenderedIssue) -> Stopped:
     batch; returns why it stopped."""
     wire = rendered.wire()
     throttle = Throttle()
-    while True:
-        if ledger.is_paused():
-            return Stopped.PAUSED  # an editor resumes it
-        token, rows = claim_batch(ledger.rows, settings.DELIVERY_BATCH_SIZE)
-        if not rows:
-            finish_if_done(ledger)
-            return Stopped.DONE
-        sender = BatchSender(rendered, token, throttle, wire)
-        if not sender.send(rows):
-            stopped(ledger, sender.stopped_because)
-            return Stopped.WAITING  # the sweep tries again
-        ledger.run.filter(state=IssueSend.State.SENDING).exclude(pause_reason="").update(
-            pause_reason=""
-        )
-        if sender.bounced and ledger.issue_id is not None:
-            pausing.pause_if_over_thresholds(ledger.issue_id)
+    recorder = Recorder()
+    try:
+        while True:
+            if ledger.is_paused():
+                return Stopped.PAUSED  # an editor resumes it
+            token, rows = claim_batch(ledger.rows, settings.DELIVERY_BATCH_SIZE)
+            if not rows:
+                finish_if_done(ledger)
+                return Stopped.DONE
+            sender = BatchSender(rendered, token, throttle, recorder, wire)
+            if not sender.send(rows):  # returns with every row it sent recorded
+                stopped(ledger, sender.stopped_because)
+                return Stopped.WAITING  # the sweep tries again
+            ledger.run.filter(state=IssueSend.State.SENDING).exclude(pause_reason="").update(
+                pause_reason=""
+            )
+            if sender.bounced and ledger.issue_id is not None:
+                pausing.pause_if_over_thresholds(ledger.issue_id)
+    finally:
+        recorder.close()
 
 
 def finish_if_done(ledger: Ledger) -> bool:

@@ -13,11 +13,11 @@ accepts. Faults are injected by rule:
   accepting and hanging up at once while counting the attempts);
 - `hooks[n] = callable`: run something (with Django's ORM, if need be) when the n-th message
   has been accepted, before the client hears so;
-- `kill_at(point, process)`: SIGKILL a worker process at a named point of its conversation:
-  "connect" (its first command on a new connection: it has claimed its batch), "rcpt"
-  (after RCPT, before the server replies), "data" (the server has the message and keeps it,
-  but the worker dies before the 250: the uncertain window), "next_mail" (the MAIL FROM
-  that follows an accepted message: the previous one was recorded).
+- `kill_at(point, process, when=…)`: SIGKILL a worker process at a named point of its
+  conversation: "connect" (its first command on a new connection: it has claimed its batch),
+  "rcpt" (after RCPT, before the server replies), "data" (the server has the message and
+  keeps it, but the worker dies before the 250: the uncertain window); with `when`, only once
+  that condition holds (asked with Django's ORM, if need be, for up to 30 seconds).
 
 Every sink stops by itself after `lifetime` seconds, whatever the test does.
 """
@@ -33,12 +33,13 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
-KILL_POINTS = ("connect", "rcpt", "data", "next_mail")
+KILL_POINTS = ("connect", "rcpt", "data")
 
 
 def free_port() -> int:
@@ -96,8 +97,8 @@ class Kill:
     point: str
     process: subprocess.Popen
     after: int  # the n-th time the point is reached
+    when: Callable[[], bool] | None = None  # and then only once this holds
     seen: int = 0
-    accepted: int = 0  # for "next_mail": messages accepted since it was armed
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -279,10 +280,18 @@ class SmtpSink:
     def drop(self, fraction: float, *, stage: str = "RCPT", limit_per_address: int = 1) -> None:
         self.rules.append(Rule(stage, (0,), fraction, limit_per_address=limit_per_address))
 
-    def kill_at(self, point: str, process: subprocess.Popen, *, after: int = 1) -> Kill:
-        """SIGKILL `process` the `after`-th time the conversation reaches `point`."""
+    def kill_at(
+        self,
+        point: str,
+        process: subprocess.Popen,
+        *,
+        after: int = 1,
+        when: Callable[[], bool] | None = None,
+    ) -> Kill:
+        """SIGKILL `process` the `after`-th time the conversation reaches `point` (once
+        `when()` holds, if given)."""
         assert point in KILL_POINTS, point
-        kill = Kill(point, process, after)
+        kill = Kill(point, process, after, when)
         with self.lock:
             self.kills.append(kill)
         return kill
@@ -291,10 +300,10 @@ class SmtpSink:
         for kill in self.kills:
             if kill.point != point or kill.done.is_set():
                 continue
-            if point == "next_mail" and not kill.accepted:
-                continue
             kill.seen += 1
             if kill.seen >= kill.after:
+                if kill.when is not None:  # (which must not take self.lock, held here)
+                    self._in_a_thread(lambda when=kill.when: self.wait_for(when, 30))
                 # Blocks the server until the worker is gone: no reply reaches it.
                 kill.process.kill()
                 with contextlib.suppress(subprocess.TimeoutExpired):
@@ -359,7 +368,6 @@ class SmtpSink:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
-            self._maybe_kill("next_mail")
             code = self._fault("MAIL", address)
         if code is not None:
             return self._reply(server, session, "MAIL", address, code)
@@ -400,31 +408,32 @@ class SmtpSink:
                         mail_from=envelope.mail_from,
                     )
                 )
-            for kill in self.kills:
-                kill.accepted += 1
             # The server has the message; the worker dies before it hears so.
             self._maybe_kill("data")
             hook = self.hooks.pop(len(self.messages), None)
             down = self._down_after and self._down_after[0] == len(self.messages)
         self._log(session, "DATA", ",".join(rcpts), 250)
         if hook is not None:
-            # In a thread of its own, which may use Django's ORM (not from an event loop);
-            # the client waits for the reply meanwhile.
-            thread = threading.Thread(target=self._run_hook, args=(hook,))
-            thread.start()
-            thread.join(30)
+            self._in_a_thread(hook)  # the client waits for the reply meanwhile
         if down:
             self.down(mode=self._down_after[1])  # after this reply: it is written at once
         return "250 OK: queued"
 
     @staticmethod
-    def _run_hook(hook) -> None:
+    def _in_a_thread(function: Callable[[], object]) -> None:
+        """Run `function` in a thread of its own, which may use Django's ORM (not from an
+        event loop), and wait for it (at most 40 seconds)."""
         from django.db import connections
 
-        try:
-            hook()
-        finally:
-            connections.close_all()
+        def run():
+            try:
+                function()
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(40)
 
     # Observations ----------------------------------------------------------------------
 

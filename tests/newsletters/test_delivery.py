@@ -10,10 +10,14 @@ process plays the scheduler, ticking after each delay, so no test depends on the
 """
 
 import io
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError, connections, transaction
+from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 from wagtail.models import PageLogEntry
@@ -36,6 +40,7 @@ from tests.newsletters.sending import (
     publish,
     send_state,
 )
+from tests.newsletters.workers import DUMMY_TASKS
 
 Status = Delivery.Status
 pytestmark = pytest.mark.django_db
@@ -441,6 +446,108 @@ def test_a_reader_who_leaves_is_not_mailed_once_the_next_few_messages_have_gone(
     assert leaver not in sink.counts()
     assert Delivery.objects.get(issue=issue, subscriber__email=leaver).status == Status.SKIPPED
     assert len(sink.counts()) == 39
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_each_message_is_let_go_only_once_the_one_before_it_is_recorded(mail_to_sink, newsletter):
+    """A sent message is recorded on a thread of its own while the next one is being sent
+    (newsletters.delivery.Recorder); yet whenever the server accepts a message, every message
+    before it is in the ledger as sent, and it is not yet: at no moment is more than one
+    accepted message unrecorded, the one a crash may duplicate."""
+    sink = mail_to_sink
+    add_subscribers(newsletter, 60)
+    issue = make_issue(newsletter)
+    seen = []
+
+    def check():
+        accepted = [received.rcpt for received in sink.messages]
+        recorded = set(
+            Delivery.objects.filter(issue=issue, status=Status.SENT).values_list(
+                "subscriber__email", flat=True
+            )
+        )
+        recorder = any(thread.name.startswith("ledger") for thread in threading.enumerate())
+        seen.append((recorded == set(accepted[:-1]), recorder))
+
+    for n in range(1, 61):
+        sink.hooks[n] = check
+    with override_settings(DELIVERY_BATCH_SIZE=25):
+        publish(issue)
+
+    assert len(seen) == 60
+    assert all(in_order for in_order, _ in seen), seen
+    assert all(recorder for _, recorder in seen[1:]), "recorded on a thread of its own"
+    assert ledger(issue) == {Status.SENT: 60}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_while_a_record_waits_on_the_database_the_next_message_is_held_back(
+    mail_to_sink, newsletter
+):
+    sink = mail_to_sink
+    add_subscribers(newsletter, 12)
+    issue = make_issue(newsletter)
+    locked, release, observed = threading.Event(), threading.Event(), {}
+
+    def hold_the_5th_record():
+        address = sink.messages[4].rcpt
+
+        def lock():  # a slow database: a transaction that holds the 5th row a while
+            try:
+                with transaction.atomic():
+                    rows = Delivery.objects.filter(issue=issue, subscriber__email=address)
+                    rows.update(deferrals=F("deferrals"))
+                    locked.set()
+                    release.wait(60)
+            finally:
+                connections.close_all()
+
+        def watch():  # the 6th message's envelope comes, and its data does not
+            sink.wait_for(lambda: sum(e.verb == "RCPT" for e in list(sink.events)) >= 6, 30)
+            time.sleep(0.5)  # time enough for a message that was let go to arrive
+            observed["accepted"] = sink.received_count()
+            observed["recorded"] = ledger(issue)[Status.SENT]
+            release.set()
+
+        threading.Thread(target=lock, daemon=True).start()
+        assert locked.wait(30)
+        threading.Thread(target=watch, daemon=True).start()
+
+    sink.hooks[5] = hold_the_5th_record
+    publish(issue)
+
+    assert observed == {"accepted": 5, "recorded": 4}
+    assert ledger(issue) == {Status.SENT: 12}
+    assert_each_mailed_once(sink, sink.counts())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_message_that_cannot_be_recorded_stops_the_send_before_the_next_goes(
+    mail_to_sink, newsletter, monkeypatch
+):
+    from newsletters import delivery
+
+    sink = mail_to_sink
+    add_subscribers(newsletter, 10)
+    issue = make_issue(newsletter)
+    with override_settings(TASKS=DUMMY_TASKS):
+        publish(issue)
+    record_sent, calls = delivery.record_sent, []
+
+    def fails_the_4th(*args):
+        calls.append(args)
+        if len(calls) == 4:
+            raise DatabaseError("disk I/O error")
+        record_sent(*args)
+
+    monkeypatch.setattr(delivery, "record_sent", fails_the_4th)
+    with pytest.raises(delivery.LedgerUnwritable, match="disk I/O error"):
+        delivery.deliver(issue.pk)
+
+    assert sink.received_count() == 4, "the 5th message waited for the 4th's record"
+    fourth = Delivery.objects.get(issue=issue, subscriber__email=sink.messages[3].rcpt)
+    assert fourth.status == Status.SENDING, "left to be reclaimed, as after a crash"
+    assert ledger(issue)[Status.SENT] == 3
 
 
 @pytest.mark.parametrize(
