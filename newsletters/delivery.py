@@ -13,6 +13,7 @@ import functools
 import logging
 import smtplib
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -113,9 +114,9 @@ def claim_batch(rows: QuerySet[Delivery], size: int) -> tuple[str, list[Delivery
 
 
 # Whether each reader is still subscribed and mailable is asked for this many messages at a
-# time, just before they go out: a reader who leaves while their batch is being sent is not
-# mailed once the messages ahead of theirs have gone, at most RECHECK_EVERY - 1 of them
-# (a few hundredths of a second of sending).
+# time, just before they go out (while the message before them is with the server): a reader
+# who leaves while their batch is being sent is not mailed once the messages ahead of theirs
+# have gone, at most RECHECK_EVERY of them (a few hundredths of a second of sending).
 RECHECK_EVERY = 10
 
 
@@ -270,6 +271,8 @@ class BatchSender:
         self.verp = not settings.EMAIL_PROVIDER
         self.bounced = 0
         self.stopped_because = ""  # why sending stopped through no reader's fault
+        self.made_ahead: dict[int, tuple[str, bytes]] = {}  # row id -> (Message-ID, bytes)
+        self.checked_ahead: dict[int, set[int]] = {}  # index of a row -> still_wanted() from it
 
     def send(self, rows: list[Delivery]) -> bool:
         """Send every row; False if sending stopped through no reader's fault (the rest wait)."""
@@ -283,15 +286,18 @@ class BatchSender:
                     self.release(rows[index:], retry_in=0)
                     return True
                 if index % RECHECK_EVERY == 0:
-                    upcoming = rows[index : index + RECHECK_EVERY]
-                    wanted = still_wanted(upcoming, self.rendered.newsletter_id)
+                    wanted = (
+                        self.checked_ahead.pop(index)
+                        if index in self.checked_ahead
+                        else self.check(rows, index)
+                    )
                 self.throttle.wait_for_turn()
                 if row.subscriber_id not in wanted:
                     record(row, self.token, status=Status.SKIPPED)
                     continue
                 try:
                     self.connect()
-                    self.send_one(row)
+                    self.send_one(row, functools.partial(self.get_ahead, rows, index + 1, wanted))
                 except NotTheReadersFault as fault:
                     retry_in = settings.DELIVERY_RETRY_SECONDS
                     self.release(rows[index:], retry_in=retry_in, reason=f"{fault}; will retry")
@@ -317,9 +323,29 @@ class BatchSender:
         with contextlib.suppress(*SEND_ERRORS):
             self.connection.close()
 
-    def send_one(self, row: Delivery) -> None:
+    def check(self, rows: list[Delivery], start: int) -> set[int]:
+        """still_wanted() of the RECHECK_EVERY rows from `start`."""
+        return still_wanted(rows[start : start + RECHECK_EVERY], self.rendered.newsletter_id)
+
+    def get_ahead(self, rows: list[Delivery], index: int, wanted: set[int]) -> None:
+        """While a message is with the server, the work of the next row's turn: the check of
+        the next RECHECK_EVERY rows when it is due, the next message. Should either fail,
+        the row's turn does it again, and the error is raised there."""
+        self.made_ahead.clear()
+        if index >= len(rows):
+            return
+        with contextlib.suppress(Exception):
+            if index % RECHECK_EVERY == 0:
+                wanted = self.checked_ahead[index] = self.check(rows, index)
+            row = rows[index]
+            if row.subscriber_id in wanted and self.wire and row.subscriber.email.isascii():
+                self.made_ahead[row.pk] = self.wire_message(self.wire, row)
+
+    def send_one(self, row: Delivery, meanwhile: Callable[[], None] | None = None) -> None:
+        """Send `row`'s message and record the outcome; `meanwhile()` is called while the
+        message is with the server, if the way it is sent leaves such a moment."""
         try:
-            message_id, provider_id = self.transmit(row)
+            message_id, provider_id = self.transmit(row, meanwhile)
         except smtplib.SMTPSenderRefused as error:
             # About us (a relay misconfigured, a rate limit), never about this reader.
             detail = classify(error).detail
@@ -330,22 +356,24 @@ class BatchSender:
         self.throttle.went_well()
         self.recorder.sent(row, self.token, message_id, provider_id)
 
-    def transmit(self, row: Delivery) -> tuple[str, str]:
+    def transmit(
+        self, row: Delivery, meanwhile: Callable[[], None] | None = None
+    ) -> tuple[str, str]:
         """Send the row's email: its Message-ID, and the provider's id for it if any."""
         address = row.subscriber.email
         envelope = return_path(row.pk) if self.verp else None
         if self.wire is not None and address.isascii():
-            # Over SMTP, the issue serialized once, this reader's parts replaced; sent while
-            # the previous message is being recorded, let go once it is.
-            message_id, data = self.wire.for_reader(
-                address, self.rendered.personal_links(row.subscriber)
-            )
+            # Over SMTP: sent while the previous message is being recorded, ended once it
+            # is, and the next one made while the server reads this one.
+            made = self.made_ahead.pop(row.pk, None)
+            message_id, data = made or self.wire_message(self.wire, row)
             send_held(
                 self.connection.connection,
                 envelope or self.sender,
                 address,
                 data,
                 before_end=self.recorder.wait,
+                meanwhile=meanwhile,
             )
             return message_id, ""
         message = self.rendered.message_for(row.subscriber, connection=self.connection)
@@ -356,6 +384,12 @@ class BatchSender:
         self.connection.send_messages([message])
         status = getattr(message, "anymail_status", None)
         return message.extra_headers["Message-ID"], (status and status.message_id) or ""
+
+    def wire_message(self, wire: WireMessage, row: Delivery) -> tuple[str, bytes]:
+        """(Message-ID, bytes) of the row's email: the issue serialized once, this reader's
+        parts replaced."""
+        links = self.rendered.personal_links(row.subscriber)
+        return wire.for_reader(row.subscriber.email, links)
 
     def failed(self, row: Delivery, outcome: Outcome) -> None:
         if outcome.reconnect:

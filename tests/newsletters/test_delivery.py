@@ -435,8 +435,8 @@ def test_a_reader_who_leaves_is_not_mailed_once_the_next_few_messages_have_gone(
     sink = mail_to_sink
     emails = add_subscribers(newsletter, 40)
     issue = make_issue(newsletter)
-    # Leaves while the 1st message is with the server: the next check comes before message
-    # RECHECK_EVERY + 1, and every reader from there on who has left is skipped.
+    # Leaves while the 1st message is with the server: the next check comes while message
+    # RECHECK_EVERY is with the server, and every reader from there on who has left is skipped.
     leaver = emails[RECHECK_EVERY]
     sink.hooks[1] = lambda: unsubscribe(Subscriber.objects.get(email=leaver), [newsletter.pk])
 
@@ -547,6 +547,37 @@ def test_a_message_that_cannot_be_recorded_stops_the_send_before_the_next_goes(
     assert sink.received_count() == 4, "the 5th message waited for the 4th's record"
     fourth = Delivery.objects.get(issue=issue, subscriber__email=sink.messages[3].rcpt)
     assert fourth.status == Status.SENDING, "left to be reclaimed, as after a crash"
+    assert ledger(issue)[Status.SENT] == 3
+
+
+def test_a_message_that_cannot_be_made_fails_on_its_own_turn(mail_to_sink, newsletter, monkeypatch):
+    """The next message is made while the server reads the current one; should making it
+    fail, the current one is still sent and recorded, and the error is raised on its turn."""
+    from newsletters.delivery import deliver
+    from newsletters.rendering import RenderedIssue
+
+    sink = mail_to_sink
+    add_subscribers(newsletter, 6)
+    issue = make_issue(newsletter)
+    with override_settings(TASKS=DUMMY_TASKS):
+        publish(issue)
+    personal_links, made, broken = RenderedIssue.personal_links, [], []
+
+    def fails_for_the_4th_reader(self, subscriber):
+        made.append(subscriber.email)
+        if len(made) == 4:
+            broken.append(subscriber.email)
+        if subscriber.email in broken:
+            raise ValueError("cannot make this reader's links")
+        return personal_links(self, subscriber)
+
+    monkeypatch.setattr(RenderedIssue, "personal_links", fails_for_the_4th_reader)
+    with pytest.raises(ValueError, match="links"):
+        deliver(issue.pk)
+
+    # Made ahead while the 3rd was with the server, failed, made again on its turn: raised.
+    assert made[3:] == broken * 2
+    assert sink.received_count() == 3 and broken[0] not in sink.counts()
     assert ledger(issue)[Status.SENT] == 3
 
 
