@@ -3,17 +3,26 @@
 import email
 import email.policy
 import re
+import string
 from datetime import UTC
 
 import pytest
 from bs4 import BeautifulSoup
 from django.test import Client, override_settings
 from django.utils import dateformat, timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from articles.models import PublicationSettings
 from newsletters import tokens
 from newsletters.models import Delivery
-from newsletters.rendering import GMAIL_CLIP_BYTES, issue_label, render_issue
+from newsletters.rendering import (
+    GMAIL_CLIP_BYTES,
+    HEADER_POLICY,
+    fold,
+    issue_label,
+    render_issue,
+)
 from tests.articles.factories import ArticlePageFactory, AuthorFactory, ImageFactory
 from tests.newsletters.editor import press
 from tests.newsletters.factories import IssuePageFactory, SubscriptionFactory
@@ -436,3 +445,16 @@ def test_over_smtp_each_reader_gets_their_own_links_however_the_issue_is_encoded
             for purpose, url in ((tokens.UNSUBSCRIBE, header), (tokens.PREFERENCES, *preferences)):
                 token = url.rstrip("/").rpartition("/")[2]
                 assert tokens.read(purpose, token).subscriber_id == reader.pk
+
+
+@given(
+    name=st.sampled_from(["To", "Message-ID", "Date", "List-Unsubscribe"]),
+    value=st.text(
+        alphabet=string.digits + string.ascii_letters + string.punctuation + " \t\u00e9\u4e2d",
+        max_size=100,
+    ),
+)
+def test_a_header_folds_per_reader_as_the_email_package_folds_it(name, value):
+    """fold() takes a short cut for lines that fit: the same bytes as the long way."""
+    expected = HEADER_POLICY.fold(name, value).encode("ascii").removesuffix(b"\r\n")
+    assert fold(name, value) == expected
