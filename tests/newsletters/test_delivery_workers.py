@@ -30,7 +30,7 @@ from tests.newsletters.sending import (
     send_state,
     unfinished,
 )
-from tests.newsletters.workers import DATABASE_TASKS, finish_with_sweeps, worker_env
+from tests.newsletters.workers import DATABASE_TASKS, finish_with_sweeps, wait_until, worker_env
 
 Status = Delivery.Status
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -54,6 +54,7 @@ class HeldRow:
         self.locked = threading.Event()
         self.release = threading.Event()
         self.thread: threading.Thread | None = None
+        self.holder = 0  # the holding session's process id, on PostgreSQL
 
     def hold(self, issue: IssuePage, email: str) -> None:
         def run():
@@ -61,6 +62,10 @@ class HeldRow:
                 with transaction.atomic():
                     row = Delivery.objects.filter(issue=issue, subscriber__email=email)
                     assert row.update(deferrals=F("deferrals")) == 1
+                    if connection.vendor == "postgresql":
+                        with connection.cursor() as cursor:
+                            cursor.execute("SELECT pg_backend_pid()")
+                            self.holder = cursor.fetchone()[0]
                     self.locked.set()
                     self.release.wait(120)
                     transaction.set_rollback(True)
@@ -72,6 +77,22 @@ class HeldRow:
         assert self.locked.wait(30), "the row could not be locked"
 
     def let_go(self) -> None:
+        """Release the row once the killed worker's sessions are gone. On SQLite its waiting
+        record died with its process; PostgreSQL would run a statement that reached it
+        before the kill as soon as the lock goes (the record would land after all), until it
+        notices the client is gone: here it is told at once."""
+        if connection.vendor == "postgresql":
+            others = (
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), %s)"
+            )
+
+            def gone() -> bool:
+                with connection.cursor() as cursor:
+                    cursor.execute(others, [self.holder])
+                    return not cursor.fetchall()
+
+            assert wait_until(gone, 30), "the killed worker's sessions are still there"
         self.release.set()
         if self.thread is not None:
             self.thread.join(30)
