@@ -1,10 +1,10 @@
 """Deliver an issue, or a correction, from its ledger: claim rows in batches, send each,
-record each at once.
+record each while the next one's envelope goes (its data waits for that record).
 
 The promise (see shared/reliability.md): no subscriber is ever missed, and a crash duplicates
 at most the message in flight. Rows are claimed under a lease; a worker that dies leaves its
-rows to be reclaimed when the lease runs out, the one it may have had in flight flagged
-`uncertain`.
+rows to be reclaimed when the lease runs out, the one it may have had in flight (accepted by
+the server, not yet recorded: at most one, see Recorder) flagged `uncertain`.
 """
 
 import contextlib
