@@ -196,7 +196,7 @@ class Recorder:
     """Records each message sent, one message behind the sending.
 
     A message is recorded on a thread of its own, with its own database connection, while
-    the next one is being sent; the next one is not let go (its SMTP data is not ended, see
+    the next one's envelope goes to the server; the next one's data is not sent (see
     newsletters.smtp) until that record has landed. So the ledger's wait for the disk
     overlaps the conversation with the mail server, and it is still true at every moment that
     at most one message the server has accepted is not yet recorded as sent: a crash
@@ -363,8 +363,8 @@ class BatchSender:
         address = row.subscriber.email
         envelope = return_path(row.pk) if self.verp else None
         if self.wire is not None and address.isascii():
-            # Over SMTP: sent while the previous message is being recorded, ended once it
-            # is, and the next one made while the server reads this one.
+            # Over SMTP: its envelope sent while the previous message is being recorded, its
+            # data once it is, and the next one made while the server reads this one.
             made = self.made_ahead.pop(row.pk, None)
             message_id, data = made or self.wire_message(self.wire, row)
             send_held(
@@ -372,7 +372,7 @@ class BatchSender:
                 envelope or self.sender,
                 address,
                 data,
-                before_end=self.recorder.wait,
+                before_data=self.recorder.wait,
                 meanwhile=meanwhile,
             )
             return message_id, ""

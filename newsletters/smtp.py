@@ -24,16 +24,16 @@ def send_held(
     sender: str,
     recipient: str,
     message: bytes,
-    before_end: Callable[[], None],
+    before_data: Callable[[], None],
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Send `message` (bytes with CRLF line ends) from `sender` to `recipient`, its data
-    only once `before_end()` has returned, and call `meanwhile()` (which must not raise)
+    only once `before_data()` has returned, and call `meanwhile()` (which must not raise)
     while the server reads it, before its answer is read.
 
     Replies and errors are those of `sendmail()`: SMTPSenderRefused at MAIL,
     SMTPRecipientsRefused at RCPT, SMTPDataError at DATA or after the data, the connection
-    closed after a 421 and reset after any other refusal. If `before_end()` raises, the
+    closed after a 421 and reset after any other refusal. If `before_data()` raises, the
     connection is closed inside DATA, before any of the message, so the server drops it, and
     the exception goes on.
     """
@@ -58,7 +58,7 @@ def send_held(
     if not data.endswith(CRLF):
         data += CRLF
     try:
-        before_end()
+        before_data()
     except BaseException:
         # Inside DATA, anything sent would be part of the message (even QUIT): hang up.
         smtp.close()

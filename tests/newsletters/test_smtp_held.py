@@ -27,7 +27,7 @@ def test_nothing_is_accepted_until_the_caller_lets_the_message_go(server):
     sink, smtp = server
     seen = {}
 
-    def before_end():
+    def before_data():
         # The server has the envelope and has said "go ahead" (354) to the data.
         seen["verbs"] = [event.verb for event in sink.events]
         seen["accepted"] = sink.received_count()
@@ -35,7 +35,7 @@ def test_nothing_is_accepted_until_the_caller_lets_the_message_go(server):
     def meanwhile():
         seen["meanwhile"] = seen.get("meanwhile", 0) + 1
 
-    send_held(smtp, SENDER, "reader@example.com", MESSAGE, before_end, meanwhile)
+    send_held(smtp, SENDER, "reader@example.com", MESSAGE, before_data, meanwhile)
 
     assert seen["verbs"] == ["EHLO", "MAIL", "RCPT"] and seen["accepted"] == 0
     assert seen["meanwhile"] == 1
@@ -51,11 +51,11 @@ def test_a_message_the_caller_holds_back_never_reaches_the_reader(server):
     sink, smtp = server
     meanwhile = []
 
-    def before_end():
+    def before_data():
         raise RuntimeError("the previous message could not be recorded")
 
     with pytest.raises(RuntimeError, match="could not be recorded"):
-        send_held(smtp, SENDER, "reader@example.com", MESSAGE, before_end, meanwhile.append)
+        send_held(smtp, SENDER, "reader@example.com", MESSAGE, before_data, meanwhile.append)
 
     assert smtp.sock is None, "hung up, rather than send anything more inside DATA"
     assert meanwhile == []
