@@ -5,13 +5,12 @@ on, and the Django-side phases of bench/fleet_worker.py."""
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from runs import ROOT, production_environment, run
+from runs import ROOT, kill_tree, production_environment, run
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
 # A Redis database of the bench's own (and the next one for the page cache): flushed at the
@@ -131,20 +130,8 @@ class Workers:
                 time.sleep(0.1)
 
     def kill(self, process: subprocess.Popen) -> None:
-        """SIGKILL to the worker's process group and to every process it started: no chance
-        to finish anything. RQ's work horse, which runs the task, puts itself in a process
-        group of its own, so the group alone would leave it sending."""
-        if process.poll() is None:
-            children = descendants(process.pid)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            for child in children:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(child, signal.SIGKILL)  # the horse leads a group of its own
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(10)
+        """SIGKILL to the worker and every process it started (see runs.kill_tree)."""
+        kill_tree(process)
         if process in self.running:
             self.running.remove(process)
 
@@ -163,23 +150,6 @@ class Workers:
             for path in self.folder.glob(f"worker-{self.label}-*.log")
             if "Traceback" in path.read_text(errors="replace")
         ]
-
-
-def descendants(pid: int) -> list[int]:
-    """The processes `pid` started, and theirs (from /proc, while `pid` is still their parent)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                stat = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [child for child, ppid in parents.items() if ppid == parent]
-        found += children
-        frontier += children
-    return found
 
 
 def sink_progress(sink) -> dict:

@@ -1,5 +1,6 @@
 """What every benchmark script does around its measurements: run commands, record the run."""
 
+import contextlib
 import json
 import os
 import platform
@@ -8,6 +9,8 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -81,3 +84,19 @@ def save(record: dict, name: str, latest: str) -> Path:
     out.write_text(json.dumps(record, indent=2, default=str))
     (RESULTS / latest).write_text(out.read_text())
     return out
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """SIGKILL to a worker and to every process it started: no chance to finish anything.
+    The worker is stopped first, so that it starts nothing more meanwhile; each process is
+    killed by itself, since RQ's work horse (which runs the task) leads a process group of
+    its own."""
+    if process.poll() is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            worker = psutil.Process(process.pid)
+            worker.suspend()
+            for each in [worker, *worker.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    each.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(10)

@@ -1,9 +1,7 @@
 """Worker processes (db_worker, rqworker, run_scheduler) pointed at the test database and an
 SMTP sink, and this process playing the scheduler until an issue is sent."""
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
+from bench.runs import kill_tree
 from newsletters.models import IssueSend
 from newsletters.sweep import sweep
 from tests.newsletters.sending import send_state, unfinished
@@ -84,19 +83,8 @@ class Processes:
 
     @staticmethod
     def kill(process: subprocess.Popen) -> None:
-        """SIGKILL to the worker's process group and to every process it started: RQ's work
-        horse, which runs the task, leads a process group of its own."""
-        if process.poll() is None:
-            started = descendants(process.pid)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            for child in started:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(child, signal.SIGKILL)
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(10)
+        """SIGKILL to the worker and every process it started (see bench.runs.kill_tree)."""
+        kill_tree(process)
 
     @staticmethod
     def output(process: subprocess.Popen) -> str:
@@ -135,20 +123,3 @@ def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return predicate()
-
-
-def descendants(pid: int) -> list[int]:
-    """The processes `pid` started, and theirs (from /proc, while `pid` is still their parent)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                stat = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [child for child, ppid in parents.items() if ppid == parent]
-        found += children
-        frontier += children
-    return found
