@@ -52,7 +52,7 @@ BREAKDOWN = [
     ("Image.get_renditions ({% picture %})", "wagtail/images/models.py", "get_renditions"),
     ("site chrome: remember() (page-cache lookups)", "articles/chrome.py", "remember"),
     ("newsletter promo tag", "newsletters/templatetags/newsletter_tags.py", "newsletter_promo"),
-    ("file cache get() (page cache, chrome)", "django/core/cache/backends/filebased.py", "get"),
+    ("file cache get() (page cache, chrome)", "outlet/file_cache.py", "get"),
     ("file cache set()", "django/core/cache/backends/filebased.py", "set"),
     ("locmem cache get() (renditions)", "django/core/cache/backends/locmem.py", "get"),
     (

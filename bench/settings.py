@@ -15,6 +15,9 @@ page cache of the checkout it runs in.
 import os
 from pathlib import Path
 
+from django.core.cache.backends.filebased import FileBasedCache
+from django.utils.module_loading import import_string
+
 from outlet.settings.production import *  # noqa: F403
 from outlet.settings.production import CACHES
 
@@ -24,5 +27,6 @@ _bench_dir = Path(os.environ["BENCH_DIR"])
 STATIC_ROOT = _bench_dir / "staticfiles"
 for _alias, _cache in CACHES.items():
     _location = Path(_cache.get("LOCATION", ""))
-    if _cache["BACKEND"].endswith("FileBasedCache") and not _location.is_relative_to(_bench_dir):
+    _file_based = issubclass(import_string(_cache["BACKEND"]), FileBasedCache)
+    if _file_based and not _location.is_relative_to(_bench_dir):
         _cache["LOCATION"] = _bench_dir / "cache" / _alias

@@ -152,15 +152,15 @@ else:
     CACHE_DIR = env.path("CACHE_DIR", VAR_DIR / "cache")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "outlet.file_cache.UncompressedFileCache",
             "LOCATION": CACHE_DIR / "default",
         },
         "pages": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "outlet.file_cache.UncompressedFileCache",
             "LOCATION": CACHE_DIR / "pages",
         },
         "structure": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "outlet.file_cache.UncompressedFileCache",
             "LOCATION": CACHE_DIR / "structure",
         },
     }
