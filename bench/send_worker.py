@@ -123,12 +123,13 @@ def open_run(issue) -> None:
 
 def fresh_ledger(issue, newsletter) -> int:
     """Delete the issue's ledger and create it again: every recipient pending."""
-    from newsletters.ledger import create_ledger
+    from newsletters.ledger import analyze_audience, create_ledger
     from newsletters.models import Delivery, IssueSend
 
     Delivery.objects.filter(issue_id=issue.pk).delete()
     open_run(issue)
     recipients = create_ledger(issue.pk, newsletter.pk)
+    analyze_audience()  # as open_send() does once the ledger is committed
     IssueSend.objects.filter(issue=issue).update(recipients=recipients)
     return recipients
 

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 
 from articles.models import ArticleNotice, ArticlePage
 from newsletters.delivery import deliver_run
-from newsletters.ledger import insert_rows
+from newsletters.ledger import analyze_audience, insert_rows
 from newsletters.models import (
     CorrectionSend,
     Delivery,
@@ -100,6 +100,8 @@ def open_correction(notice: ArticleNotice, user=None) -> list[CorrectionSend]:
                 send.recipients = insert_rows(readers, correction_id=send.pk)
                 send.save(update_fields=["recipients"])
                 sends.append(send)
+            if sends:
+                transaction.on_commit(analyze_audience, robust=True)
     except IntegrityError:
         return []  # one email per notice and newsletter: this one was opened already
     return sends

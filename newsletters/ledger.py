@@ -64,6 +64,7 @@ def open_send(issue: IssuePage, scheduled_for: datetime | None = None) -> IssueS
             if not late:
                 send.recipients = create_ledger(issue.pk, issue.get_parent().pk)
                 send.save(update_fields=["recipients"])
+                transaction.on_commit(analyze_audience, robust=True)
     except IntegrityError:
         return None  # another publish of the same issue got there first
     if late:
@@ -79,7 +80,6 @@ def create_ledger(issue_id: int, newsletter_id: int) -> int:
 def insert_rows(subscriptions: QuerySet[Subscription], **owner: int) -> int:
     """Insert a pending row per subscription's subscriber, for the run `owner` names
     (issue_id=… or correction_id=…), in one INSERT … SELECT; the number of rows."""
-    analyze_audience()
     ((column, owner_id),) = owner.items()
     now = timezone.now()
     constants = {"row_owner": Value(owner_id), "row_due": Value(now)} | {
@@ -100,7 +100,8 @@ def insert_rows(subscriptions: QuerySet[Subscription], **owner: int) -> int:
 
 
 def analyze_audience() -> None:
-    """Have the database count the tables a run reads its readers from, as the run opens.
+    """Have the database count the tables a run reads its readers from, as the run opens
+    (once its ledger is committed, before its workers start: see open_send()).
 
     The query planner chooses by the statistics it keeps of each table, and PostgreSQL's
     autovacuum refreshes them only some time after many rows changed, and never for a table
@@ -108,9 +109,13 @@ def analyze_audience() -> None:
     that just gained thousands of readers looks nearly empty to the planner, and the check a
     send makes every ten messages (newsletters.delivery.still_wanted) reads the whole audience
     each time instead of ten rows: 56 ms a check instead of 0.5 ms for 22,000 readers,
-    measured. ANALYZE reads a sample of each table (a fraction of a second for millions).
+    measured. ANALYZE reads a sample of each table (a fraction of a second for millions); on
+    PostgreSQL only the tables' owner (the role that migrates) may run it.
     """
     name = connection.ops.quote_name
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Behind a VACUUM or an index build, give up rather than hold up a publish.
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
         for model in (Subscriber, Subscription, Suppression):
             cursor.execute(f"ANALYZE {name(model._meta.db_table)}")
