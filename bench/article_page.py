@@ -426,7 +426,9 @@ def main() -> int:
         targets += [(f"{kind} uncached", page["url"], UNCACHED) for kind, page in pages.items()]
         article = pages["article"]["url"]
         rows = measure(server, targets, args)
-        cached_files = sum(1 for _ in (bench_dir / "cache" / "pages").iterdir())
+        page_cache = bench_dir / "cache" / "pages"
+        # The entries of outlet.file_cache.UncompressedFileCache (not a write's temporary file).
+        cached_files = len(list(page_cache.glob("*.entry"))) if page_cache.is_dir() else 0
         if cached_files == 0:
             raise RuntimeError("the page cache stayed empty: cached runs did not hit it")
         server_log = server.tail()
