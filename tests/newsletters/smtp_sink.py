@@ -42,6 +42,16 @@ from aiosmtpd.smtp import SMTP
 KILL_POINTS = ("connect", "rcpt", "data")
 
 
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
+    """Whether `predicate()` comes true within `timeout` seconds, asked every `interval`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -303,7 +313,7 @@ class SmtpSink:
             kill.seen += 1
             if kill.seen >= kill.after:
                 if kill.when is not None:  # (which must not take self.lock, held here)
-                    self._in_a_thread(lambda when=kill.when: self.wait_for(when, 30))
+                    self._in_a_thread(lambda when=kill.when: wait_until(when, 30))
                 # Blocks the server until the worker is gone: no reply reaches it.
                 kill.process.kill()
                 with contextlib.suppress(subprocess.TimeoutExpired):
@@ -445,11 +455,3 @@ class SmtpSink:
     def received_count(self) -> int:
         with self.lock:
             return len(self.messages)
-
-    def wait_for(self, predicate, timeout: float, interval: float = 0.05) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(interval)
-        return predicate()

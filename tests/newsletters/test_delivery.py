@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
@@ -40,6 +40,7 @@ from tests.newsletters.sending import (
     publish,
     send_state,
 )
+from tests.newsletters.smtp_sink import wait_until
 from tests.newsletters.workers import DUMMY_TASKS
 
 Status = Delivery.Status
@@ -405,7 +406,6 @@ def test_a_server_that_refuses_our_sender_bounces_no_one(
 
 
 def test_the_ledger_is_written_by_the_database_in_one_statement(newsletter):
-    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from newsletters.ledger import create_ledger
@@ -426,8 +426,6 @@ def test_the_ledger_is_written_by_the_database_in_one_statement(newsletter):
 def rows_the_planner_counts(model) -> int:
     """How many rows the database's query planner believes `model`'s table holds (its
     statistics, not a count); -1 if it has none."""
-    from django.db import connection
-
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -551,7 +549,7 @@ def test_while_a_record_waits_on_the_database_the_next_message_is_held_back(
                 connections.close_all()
 
         def watch():  # the 6th message's envelope comes, and its data does not
-            sink.wait_for(lambda: sum(e.verb == "RCPT" for e in list(sink.events)) >= 6, 30)
+            wait_until(lambda: sum(e.verb == "RCPT" for e in list(sink.events)) >= 6, 30)
             time.sleep(0.5)  # time enough for a message that was let go to arrive
             observed["accepted"] = sink.received_count()
             observed["recorded"] = ledger(issue)[Status.SENT]

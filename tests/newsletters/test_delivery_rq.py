@@ -27,7 +27,8 @@ from tests.newsletters.sending import (
     send_state,
     unfinished,
 )
-from tests.newsletters.workers import is_postgres, wait_until, worker_env
+from tests.newsletters.smtp_sink import wait_until
+from tests.newsletters.workers import is_postgres, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 RECIPIENTS = 3000

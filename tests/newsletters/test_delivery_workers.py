@@ -30,7 +30,8 @@ from tests.newsletters.sending import (
     send_state,
     unfinished,
 )
-from tests.newsletters.workers import DATABASE_TASKS, finish_with_sweeps, wait_until, worker_env
+from tests.newsletters.smtp_sink import wait_until
+from tests.newsletters.workers import DATABASE_TASKS, finish_with_sweeps, worker_env
 
 Status = Delivery.Status
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -178,7 +179,7 @@ def test_random_kills_during_a_large_send_miss_no_one(sink, processes, newslette
     for _ in range(4):
         worker = processes.db_worker(env)
         target = min(sink.received_count() + rng.randint(100, 300), size - 50)
-        if not sink.wait_for(lambda target=target: sink.received_count() >= target, 120):
+        if not wait_until(lambda target=target: sink.received_count() >= target, 120):
             break
         time.sleep(rng.random() * 0.05)  # anywhere: mid-message, mid-write, between batches
         processes.kill(worker)

@@ -114,12 +114,3 @@ def finish_with_sweeps(issue, processes, timeout: float = 240, tasks=DATABASE_TA
         f"not finished after {timeout}s: {unfinished(issue)} rows left, "
         f"state {send_state(issue)}\n{processes.outputs()}"
     )
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
